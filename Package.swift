@@ -1,0 +1,66 @@
+// swift-tools-version: 6.1
+// Haven: firmware core, host tools and simulator for a field survey tablet.
+// See ../shared/DESIGN.md for the layers; each target below is one of them.
+import PackageDescription
+
+let package = Package(
+    name: "Haven",
+    products: [
+        .library(name: "HavenCore", targets: ["HavenCore"]),
+        .executable(name: "haven", targets: ["haven"]),
+        .executable(name: "haven-sim", targets: ["haven-sim"]),
+        .executable(name: "haven-bench", targets: ["haven-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // The portable core: Swift standard library only, Embedded-Swift clean.
+        .target(name: "HavenCore"),
+
+        // libsodium through pkg-config; the crypto suite the core is generic over.
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        .target(name: "HavenSodium", dependencies: ["HavenCore", "CSodium"]),
+
+        // Counts heap allocations per thread (tests and benchmarks only).
+        .target(name: "CAllocCounter"),
+
+        // Device runtime: the core on platform drivers (file flash, board profiles).
+        .target(name: "HavenDevice", dependencies: ["HavenCore", "HavenSodium"]),
+
+        // Host library: compiler, configs, transports, pull, export.
+        .target(name: "HavenHost", dependencies: ["HavenCore", "HavenSodium", "HavenDevice"]),
+
+        .executableTarget(
+            name: "haven",
+            dependencies: [
+                "HavenHost",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "haven-sim",
+            dependencies: [
+                "HavenDevice",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "haven-bench",
+            dependencies: [
+                "HavenDevice", "HavenSodium", "CSodium", "CAllocCounter",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "HavenCoreTests", dependencies: ["HavenCore", "HavenSodium", "CAllocCounter"]),
+        .testTarget(name: "HavenSodiumTests", dependencies: ["HavenSodium", "HavenCore"]),
+        .testTarget(name: "HavenDeviceTests", dependencies: ["HavenDevice", "HavenCore", "HavenSodium"]),
+        .testTarget(name: "HavenHostTests", dependencies: ["HavenHost"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

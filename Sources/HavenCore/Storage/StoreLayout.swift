@@ -1,0 +1,92 @@
+/// Sizes and offsets of the on-flash format, version 1. `Docs/store-format.md`
+/// is the specification; this file is its single copy in code.
+public enum StoreLayout {
+    public static let formatVersion: UInt16 = 1
+
+    /// Blocks 0 and 1 are the superblock pair; the log ring is the rest.
+    public static let superblockCount = 2
+    public static let minimumRingBlocks = 3
+
+    // MARK: Superblock header (plaintext, CRC-protected)
+    public static let superMagic: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+        (0x48, 0x41, 0x56, 0x4E, 0x53, 0x54, 0x4F, 0x52)  // "HAVNSTOR"
+    public static let keySlotCount = 4
+    public static let keySlotSize = 112
+    public static let keyCheckOffset = 32
+    public static let keyCheckSize = 16
+    public static let slotsOffset = 48
+    public static let superHeaderBodySize = slotsOffset + keySlotCount * keySlotSize  // 496
+    public static let superHeaderSize = superHeaderBodySize + 4  // + CRC-32
+
+    // MARK: Anchors (encrypted, appended after the superblock header)
+    public static let anchorPlainSize = 48
+    public static let anchorSealedSize = CryptoSizes.xNonce + anchorPlainSize + CryptoSizes.tag  // 88
+
+    // MARK: Fragments (everything in the log ring)
+    public static let fragmentHeaderPlainSize = 24
+    /// nonce ‖ sealed header: what must be read to learn a fragment's shape.
+    public static let fragmentHeaderSealedSize =
+        CryptoSizes.xNonce + fragmentHeaderPlainSize + CryptoSizes.tag  // 64
+    /// Bytes a fragment adds around its body.
+    public static let fragmentOverhead = fragmentHeaderSealedSize + CryptoSizes.tag  // 80
+
+    public static let blockHeaderBodySize = 32
+    public static let checkpointFixedSize = 24
+    public static let rangeSize = 16
+    /// Retired-id ranges a checkpoint (and the RAM set) can hold.
+    public static let maxRetiredRanges = 64
+
+    /// Fragment kinds.
+    public enum Kind: UInt8 {
+        case blockHeader = 1
+        case checkpoint = 2
+        case data = 3
+        case pulled = 4
+    }
+
+    public static let flagFirst: UInt8 = 1
+    public static let flagLast: UInt8 = 2
+    public static let blockFlagContinues: UInt32 = 1
+}
+
+/// Derived sizes for one geometry.
+public struct StoreGeometry: Sendable {
+    public let flash: FlashGeometry
+    /// Aligned size of one block-header copy; two copies open every block.
+    public let blockHeaderSlot: Int
+    /// Aligned size of the superblock header; anchors start here.
+    public let anchorsOffset: Int
+    /// Aligned size of one anchor entry.
+    public let anchorSlot: Int
+    public let anchorsPerSuperblock: Int
+    public var ringStart: Int { StoreLayout.superblockCount }
+    public var ringCount: Int { flash.blockCount - StoreLayout.superblockCount }
+
+    public init(_ flash: FlashGeometry) throws(StoreError) {
+        self.flash = flash
+        blockHeaderSlot = flash.alignUp(StoreLayout.fragmentOverhead + StoreLayout.blockHeaderBodySize)
+        anchorsOffset = flash.alignUp(StoreLayout.superHeaderSize)
+        anchorSlot = flash.alignUp(StoreLayout.anchorSealedSize)
+        anchorsPerSuperblock = (flash.eraseBlockSize - anchorsOffset) / anchorSlot
+        guard flash.blockCount >= StoreLayout.superblockCount + StoreLayout.minimumRingBlocks,
+              anchorsPerSuperblock >= 2,
+              flash.eraseBlockSize >= 2 * blockHeaderSlot
+                + flash.alignUp(StoreLayout.fragmentOverhead + StoreLayout.checkpointFixedSize
+                                + StoreLayout.maxRetiredRanges * StoreLayout.rangeSize)
+                + flash.alignUp(StoreLayout.fragmentOverhead + 256),
+              flash.eraseBlockSize <= Int(Int32.max) else {
+            throw .geometryTooSmall
+        }
+    }
+
+    /// First byte after the two block-header copies.
+    public var afterBlockHeaders: Int { 2 * blockHeaderSlot }
+
+    /// Aligned size of a fragment with `body` bytes.
+    @inline(__always)
+    public func fragmentSlot(body: Int) -> Int { flash.alignUp(StoreLayout.fragmentOverhead + body) }
+
+    public func checkpointSlot(ranges: Int) -> Int {
+        fragmentSlot(body: StoreLayout.checkpointFixedSize + ranges * StoreLayout.rangeSize)
+    }
+}

@@ -1,0 +1,6 @@
+import ArgumentParser
+
+@main
+struct HavenBench: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "haven-bench", abstract: "Haven benchmarks.")
+}

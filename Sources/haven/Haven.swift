@@ -1,0 +1,11 @@
+import ArgumentParser
+import HavenHost
+
+@main
+struct Haven: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "haven",
+        abstract: "Host tool for Haven field devices: compile, provision, pull, export.",
+        version: HavenHost.version
+    )
+}
