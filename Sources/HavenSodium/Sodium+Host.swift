@@ -143,7 +143,7 @@ extension Sodium {
                     associatedData.withUnsafeBytes { ad in
                         ciphertext.withUnsafeBytes { c in
                             do throws(CryptoError) {
-                                try aeadOpen(key: k, nonce: n, associatedData: ad, ciphertext: c, output: out)
+                                try aeadOpenChecked(key: k, nonce: n, associatedData: ad, ciphertext: c, output: out)
                             } catch {
                                 failure = error
                             }

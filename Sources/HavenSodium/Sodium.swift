@@ -52,7 +52,7 @@ extension Sodium {
         associatedData: UnsafeRawBufferPointer,
         ciphertext: UnsafeRawBufferPointer,
         output: UnsafeMutableRawBufferPointer
-    ) throws(CryptoError) {
+    ) -> Bool {
         ensureSodiumReady()
         precondition(key.count == CryptoSizes.key, "XChaCha20-Poly1305 key must be 32 bytes")
         precondition(nonce.count == CryptoSizes.xNonce, "XChaCha20-Poly1305 nonce must be 24 bytes")
@@ -69,8 +69,9 @@ extension Sodium {
             // libsodium already clears `m` on failure; the protocol promises it,
             // so do not depend on that detail of one library version.
             zeroize(output)
-            throw .authenticationFailed
+            return false
         }
+        return true
     }
 
     public static func chachaPolySeal(
@@ -100,7 +101,7 @@ extension Sodium {
         associatedData: UnsafeRawBufferPointer,
         ciphertext: UnsafeRawBufferPointer,
         output: UnsafeMutableRawBufferPointer
-    ) throws(CryptoError) {
+    ) -> Bool {
         ensureSodiumReady()
         precondition(key.count == CryptoSizes.key, "ChaCha20-Poly1305 key must be 32 bytes")
         precondition(nonce.count == CryptoSizes.ietfNonce, "ChaCha20-Poly1305 nonce must be 12 bytes")
@@ -115,8 +116,9 @@ extension Sodium {
         )
         if rc != 0 {
             zeroize(output)
-            throw .authenticationFailed
+            return false
         }
+        return true
     }
 }
 

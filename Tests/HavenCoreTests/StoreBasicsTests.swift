@@ -125,7 +125,7 @@ import Testing
         for (id, bytes) in live { #expect(try again.read(id) == bytes) }
         #expect(again.unpulledCount == UInt64(live.count))
         #expect(throws: StoreError.recordNotFound(1)) { try again.read(1) }
-        let counts = (2..<12).map { flash.eraseCount(block: $0) }
+        let counts = (2..<16).map { flash.eraseCount(block: $0) }
         let spread = counts.max()! - counts.min()!
         #expect(counts.min()! > 20)
         #expect(spread <= 2, "erase counts \(counts)")
@@ -153,13 +153,13 @@ import Testing
         let store = try formatAndMount(flash, keys: keys)
         flash.wornBlocks = [4, 7]
         var written: [UInt64: [UInt8]] = [:]
-        for n in 0..<25 {
+        for n in 0..<18 {
             let bytes = recordBytes(n, length: 900)
             written[try store.append(bytes)] = bytes
         }
         let again = try mount(ram, dataKey: keys.dataKey)
         for (id, bytes) in written { #expect(try again.read(id) == bytes) }
-        #expect(try again.allEntries().count == 25)
+        #expect(try again.allEntries().count == 18)
     }
 
     @Test func anchorsLetMountSkipTheLog() throws {

@@ -7,7 +7,7 @@ typealias FaultyStore = LogStore<FaultInjectingFlash<RAMFlash>, Sodium>
 /// Geometries the store is tested on: a small NOR-like part (fast, GC-heavy),
 /// a NAND-like part with big pages, and the simulator board's shape.
 enum TestGeometry {
-    static let smallNOR = try! FlashGeometry(programUnit: 16, eraseBlockSize: 4096, blockCount: 12)
+    static let smallNOR = try! FlashGeometry(programUnit: 16, eraseBlockSize: 4096, blockCount: 16)
     static let nandPages = try! FlashGeometry(programUnit: 512, eraseBlockSize: 16384, blockCount: 10)
     static let sim = try! FlashGeometry(programUnit: 16, eraseBlockSize: 65536, blockCount: 40)
 }
@@ -72,8 +72,8 @@ func recordBytes(_ n: Int, length: Int) -> [UInt8] {
 
 extension LogStore {
     /// Every entry of a walk, for assertions.
-    func allEntries() throws -> [RecordEntry] {
-        var cursor = try makeCursor()
+    func allEntries(verifying: Bool = false) throws -> [RecordEntry] {
+        var cursor = try makeCursor(verifyingContents: verifying)
         var out: [RecordEntry] = []
         while let e = try next(&cursor) { out.append(e) }
         return out

@@ -54,7 +54,7 @@ private func open(_ sealed: [UInt8], key: [UInt8], nonce: [UInt8], aad: [UInt8],
                 aad.withUnsafeBytes { ad in
                     sealed.withUnsafeBytes { c in
                         do throws(CryptoError) {
-                            try Sodium.chachaPolyOpen(key: k, nonce: n, associatedData: ad, ciphertext: c, output: o)
+                            try Sodium.chachaPolyOpenChecked(key: k, nonce: n, associatedData: ad, ciphertext: c, output: o)
                             return nil
                         } catch {
                             return error

@@ -41,7 +41,7 @@ private func open(_ sealed: [UInt8], key: [UInt8], nonce: [UInt8], aad: [UInt8],
                 aad.withUnsafeBytes { ad in
                     sealed.withUnsafeBytes { c in
                         do throws(CryptoError) {
-                            try Sodium.aeadOpen(key: k, nonce: n, associatedData: ad, ciphertext: c, output: o)
+                            try Sodium.aeadOpenChecked(key: k, nonce: n, associatedData: ad, ciphertext: c, output: o)
                             return nil
                         } catch {
                             return error
@@ -104,7 +104,7 @@ private func open(_ sealed: [UInt8], key: [UInt8], nonce: [UInt8], aad: [UInt8],
                 A31.nonce.withUnsafeBytes { n in
                     A31.aad.withUnsafeBytes { ad in
                         do throws(CryptoError) {
-                            try Sodium.aeadOpen(
+                            try Sodium.aeadOpenChecked(
                                 key: k, nonce: n, associatedData: ad,
                                 ciphertext: UnsafeRawBufferPointer(whole),
                                 output: UnsafeMutableRawBufferPointer(rebasing: whole[0..<count]))

@@ -129,7 +129,7 @@ struct EmbeddedSelfTest {
         key.withUnsafeBytes { k in nonce.withUnsafeBytes { n in ad.withUnsafeBytes { a in
             flipped.withUnsafeBytes { c in output.withUnsafeMutableBytes { o in
                 do throws(CryptoError) {
-                    try ExternSodium.aeadOpen(key: k, nonce: n, associatedData: a, ciphertext: c, output: o)
+                    try ExternSodium.aeadOpenChecked(key: k, nonce: n, associatedData: a, ciphertext: c, output: o)
                 } catch {
                     threw = error == .authenticationFailed
                 }
@@ -154,7 +154,7 @@ struct EmbeddedSelfTest {
         key.withUnsafeBytes { k in nonce.withUnsafeBytes { n in ad.withUnsafeBytes { a in
             sealed.withUnsafeBytes { c in output.withUnsafeMutableBytes { o in
                 do throws(CryptoError) {
-                    try ExternSodium.aeadOpen(key: k, nonce: n, associatedData: a, ciphertext: c, output: o)
+                    try ExternSodium.aeadOpenChecked(key: k, nonce: n, associatedData: a, ciphertext: c, output: o)
                 } catch {
                     ok = false
                 }
@@ -187,7 +187,7 @@ struct EmbeddedSelfTest {
             key.withUnsafeBytes { k in nonce.withUnsafeBytes { n in ad.withUnsafeBytes { a in
                 sealed.withUnsafeBytes { c in opened.withUnsafeMutableBytes { o in
                     do throws(CryptoError) {
-                        try ExternSodium.chachaPolyOpen(key: k, nonce: n, associatedData: a, ciphertext: c, output: o)
+                        try ExternSodium.chachaPolyOpenChecked(key: k, nonce: n, associatedData: a, ciphertext: c, output: o)
                     } catch {
                         ok = false
                     }

@@ -142,7 +142,7 @@ enum ExternSodium: CryptoSuite {
         key: UnsafeRawBufferPointer, nonce: UnsafeRawBufferPointer,
         associatedData: UnsafeRawBufferPointer, ciphertext: UnsafeRawBufferPointer,
         output: UnsafeMutableRawBufferPointer
-    ) throws(CryptoError) {
+    ) -> Bool {
         precondition(key.count == CryptoSizes.key && nonce.count == CryptoSizes.xNonce)
         precondition(ciphertext.count >= CryptoSizes.tag && output.count == ciphertext.count - CryptoSizes.tag)
         let rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
@@ -151,8 +151,9 @@ enum ExternSodium: CryptoSuite {
             bytes(associatedData), UInt64(associatedData.count), bytes(nonce)!, bytes(key)!)
         if rc != 0 {
             zeroize(output)
-            throw .authenticationFailed
+            return false
         }
+        return true
     }
 
     static func chachaPolySeal(
@@ -172,7 +173,7 @@ enum ExternSodium: CryptoSuite {
         key: UnsafeRawBufferPointer, nonce: UnsafeRawBufferPointer,
         associatedData: UnsafeRawBufferPointer, ciphertext: UnsafeRawBufferPointer,
         output: UnsafeMutableRawBufferPointer
-    ) throws(CryptoError) {
+    ) -> Bool {
         precondition(key.count == CryptoSizes.key && nonce.count == CryptoSizes.ietfNonce)
         precondition(ciphertext.count >= CryptoSizes.tag && output.count == ciphertext.count - CryptoSizes.tag)
         let rc = crypto_aead_chacha20poly1305_ietf_decrypt(
@@ -181,8 +182,9 @@ enum ExternSodium: CryptoSuite {
             bytes(associatedData), UInt64(associatedData.count), bytes(nonce)!, bytes(key)!)
         if rc != 0 {
             zeroize(output)
-            throw .authenticationFailed
+            return false
         }
+        return true
     }
 
     static func hmacSHA256(

@@ -19,15 +19,21 @@ public protocol CryptoSuite {
     )
 
     /// Opens `ciphertext` (ciphertext ‖ tag) into `output`
-    /// (`ciphertext.count - 16` bytes). Throws `.authenticationFailed` and
-    /// leaves `output` zeroed when the tag does not verify.
+    /// (`ciphertext.count - 16` bytes). Returns false, with `output` zeroed,
+    /// when the tag does not verify. `output` may alias the start of
+    /// `ciphertext` exactly (in-place decryption).
+    ///
+    /// A failed tag is an ordinary outcome here (scans try headers that turn
+    /// out to be erased space or another key's data), so it is a result, not
+    /// a thrown error: throwing on every probe would be slow under debuggers
+    /// and test harnesses that hook `swift_willThrow`.
     static func aeadOpen(
         key: UnsafeRawBufferPointer,
         nonce: UnsafeRawBufferPointer,
         associatedData: UnsafeRawBufferPointer,
         ciphertext: UnsafeRawBufferPointer,
         output: UnsafeMutableRawBufferPointer
-    ) throws(CryptoError)
+    ) -> Bool
 
     /// ChaCha20-Poly1305 (IETF, 12-byte nonce). Needed by the age v1 format,
     /// which wraps file keys and encrypts payload chunks with it.
@@ -39,13 +45,14 @@ public protocol CryptoSuite {
         output: UnsafeMutableRawBufferPointer
     )
 
+    /// Like `aeadOpen`: false (and `output` zeroed) when the tag fails.
     static func chachaPolyOpen(
         key: UnsafeRawBufferPointer,
         nonce: UnsafeRawBufferPointer,
         associatedData: UnsafeRawBufferPointer,
         ciphertext: UnsafeRawBufferPointer,
         output: UnsafeMutableRawBufferPointer
-    ) throws(CryptoError)
+    ) -> Bool
 
     /// HMAC-SHA256 of `message` under `key` (any length) into 32 bytes.
     static func hmacSHA256(
@@ -93,6 +100,26 @@ public protocol CryptoSuite {
 
     /// Constant-time comparison of two equal-length buffers.
     static func constantTimeEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool
+}
+
+extension CryptoSuite {
+    /// `aeadOpen` for callers that treat a failed tag as an error.
+    public static func aeadOpenChecked(
+        key: UnsafeRawBufferPointer, nonce: UnsafeRawBufferPointer, associatedData: UnsafeRawBufferPointer,
+        ciphertext: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer
+    ) throws(CryptoError) {
+        guard aeadOpen(key: key, nonce: nonce, associatedData: associatedData, ciphertext: ciphertext,
+                       output: output) else { throw .authenticationFailed }
+    }
+
+    /// `chachaPolyOpen` for callers that treat a failed tag as an error.
+    public static func chachaPolyOpenChecked(
+        key: UnsafeRawBufferPointer, nonce: UnsafeRawBufferPointer, associatedData: UnsafeRawBufferPointer,
+        ciphertext: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer
+    ) throws(CryptoError) {
+        guard chachaPolyOpen(key: key, nonce: nonce, associatedData: associatedData, ciphertext: ciphertext,
+                             output: output) else { throw .authenticationFailed }
+    }
 }
 
 /// Sizes fixed by the primitives above.

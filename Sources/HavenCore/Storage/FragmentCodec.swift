@@ -6,6 +6,8 @@ struct FragmentHeader: Equatable {
     var bodyLength: UInt32
     var recordID: UInt64
     var totalLength: UInt32
+    /// Which on-flash copy authenticated (0 or 1); not encoded.
+    var copy: UInt8 = 0
 
     var isFirst: Bool { flags & StoreLayout.flagFirst != 0 }
     var isLast: Bool { flags & StoreLayout.flagLast != 0 }
@@ -33,9 +35,14 @@ struct FragmentHeader: Equatable {
 /// with sequence number `seq` is bound to that place by its associated data,
 /// so bytes copied elsewhere on the flash do not authenticate.
 ///
-///     nonce[24] ‖ AEAD(Kh, header[24]) ‖ AEAD(Kb, body) ‖ zero padding
+///     H ‖ H ‖ AEAD(Kb, body) ‖ pad,   H = nonce[24] ‖ AEAD(Kh, header[24]) ‖ pad
+///
+/// Each header copy occupies program units of its own (`headerSlot` bytes)
+/// so the body can be programmed first and the copies last. Both copies are
+/// the same bytes (their associated data names the fragment's offset).
 struct FragmentCodec<C: CryptoSuite> {
     let keys: StoreKeys<C>
+    let headerSlot: Int
 
     /// Associated data for a fragment header: "HVNf" ‖ block ‖ offset ‖ seq.
     @inline(__always)
@@ -62,9 +69,12 @@ struct FragmentCodec<C: CryptoSuite> {
             // Body AD = header ‖ location: a body cannot be paired with another header.
             C.aeadSeal(key: keys.bodyKey, nonce: UnsafeRawBufferPointer(nonce),
                        associatedData: UnsafeRawBufferPointer(scratch.slice(0, 44)), plaintext: body,
-                       output: out.slice(64, body.count + CryptoSizes.tag))
+                       output: out.slice(2 * headerSlot, body.count + CryptoSizes.tag))
         }
-        let end = StoreLayout.fragmentOverhead + body.count
+        let sealedHeader = StoreLayout.fragmentHeaderSealedSize
+        if sealedHeader < headerSlot { out.slice(sealedHeader, headerSlot - sealedHeader).fill(0) }
+        out.copy(UnsafeRawBufferPointer(out.slice(0, headerSlot)), to: headerSlot)
+        let end = 2 * headerSlot + body.count + CryptoSizes.tag
         if end < out.count { out.slice(end, out.count - end).fill(0) }
     }
 
@@ -74,33 +84,37 @@ struct FragmentCodec<C: CryptoSuite> {
             let plain = scratch.slice(0, 24)
             let ad = scratch.slice(24, 20)
             Self.location(block: block, offset: offset, seq: seq, into: ad)
-            do {
-                try C.aeadOpen(key: keys.headerKey, nonce: sealed.slice(0, CryptoSizes.xNonce),
-                               associatedData: UnsafeRawBufferPointer(ad), ciphertext: sealed.slice(24, 40),
-                               output: plain)
-            } catch {
-                return nil
-            }
+            guard C.aeadOpen(key: keys.headerKey, nonce: sealed.slice(0, CryptoSizes.xNonce),
+                             associatedData: UnsafeRawBufferPointer(ad), ciphertext: sealed.slice(24, 40),
+                             output: plain) else { return nil }
             return FragmentHeader.decode(UnsafeRawBufferPointer(plain))
         }
     }
 
+    /// Opens the first header copy that authenticates; `sealed` holds both.
+    func openEitherHeader(_ sealed: UnsafeRawBufferPointer, block: Int, offset: Int, seq: UInt64) -> FragmentHeader? {
+        for copy in 0..<2 {
+            if var h = openHeader(sealed.slice(copy * headerSlot, StoreLayout.fragmentHeaderSealedSize),
+                                  block: block, offset: offset, seq: seq) {
+                h.copy = UInt8(copy)
+                return h
+            }
+        }
+        return nil
+    }
+
     /// Opens a fragment body. `sealed` starts at the fragment (nonce first) and
-    /// holds at least `fragmentOverhead + header.bodyLength` bytes.
+    /// holds at least `2 × headerSlot + header.bodyLength + 16` bytes; the
+    /// nonce is read from the header copy that authenticated.
     func openBody(_ sealed: UnsafeRawBufferPointer, header: FragmentHeader, block: Int, offset: Int, seq: UInt64,
                   into out: UnsafeMutableRawBufferPointer) -> Bool {
         let n = Int(header.bodyLength)
         return withUnsafeTemporaryAllocation(byteCount: 48, alignment: 8) { scratch -> Bool in
             header.encode(into: scratch.slice(0, 24))
             Self.location(block: block, offset: offset, seq: seq, into: scratch.slice(24, 20))
-            do {
-                try C.aeadOpen(key: keys.bodyKey, nonce: sealed.slice(0, CryptoSizes.xNonce),
-                               associatedData: UnsafeRawBufferPointer(scratch.slice(0, 44)),
-                               ciphertext: sealed.slice(64, n + CryptoSizes.tag), output: out.slice(0, n))
-                return true
-            } catch {
-                return false
-            }
+            return C.aeadOpen(key: keys.bodyKey, nonce: sealed.slice(Int(header.copy) * headerSlot, CryptoSizes.xNonce),
+                              associatedData: UnsafeRawBufferPointer(scratch.slice(0, 44)),
+                              ciphertext: sealed.slice(2 * headerSlot, n + CryptoSizes.tag), output: out.slice(0, n))
         }
     }
 }

@@ -100,12 +100,7 @@ public enum KeySlots<C: CryptoSuite> {
         let ok = slot.withAssociatedData(index: index) { ad -> Bool in
             slot.nonce.withUnsafeBytes { n in
                 slot.wrappedKey.withUnsafeBytes { w in
-                    do {
-                        try C.aeadOpen(key: kek, nonce: n, associatedData: ad, ciphertext: w, output: dataKey)
-                        return true
-                    } catch {
-                        return false
-                    }
+                    C.aeadOpen(key: kek, nonce: n, associatedData: ad, ciphertext: w, output: dataKey)
                 }
             }
         }

@@ -26,13 +26,9 @@ extension LogStore {
     func openAnchor(_ sealed: UnsafeRawBufferPointer) -> Anchor? {
         withUnsafeTemporaryAllocation(byteCount: StoreLayout.anchorPlainSize, alignment: 8) { plain -> Anchor? in
             let ok = withAnchorAD { ad -> Bool in
-                do {
-                    try C.aeadOpen(key: keys.anchorKey, nonce: sealed.slice(0, CryptoSizes.xNonce),
-                                   associatedData: ad,
-                                   ciphertext: sealed.slice(CryptoSizes.xNonce, StoreLayout.anchorPlainSize + CryptoSizes.tag),
-                                   output: plain)
-                    return true
-                } catch { return false }
+                C.aeadOpen(key: keys.anchorKey, nonce: sealed.slice(0, CryptoSizes.xNonce), associatedData: ad,
+                           ciphertext: sealed.slice(CryptoSizes.xNonce, StoreLayout.anchorPlainSize + CryptoSizes.tag),
+                           output: plain)
             }
             guard ok else { return nil }
             let p = UnsafeRawBufferPointer(plain)

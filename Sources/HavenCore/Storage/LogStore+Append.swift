@@ -26,8 +26,8 @@ extension LogStore {
                 var take: Int
                 if geo.fragmentSlot(body: remaining) <= space {
                     take = remaining
-                } else if space - StoreLayout.fragmentOverhead >= Self.minimumSplit {
-                    take = space - StoreLayout.fragmentOverhead
+                } else if geo.bodyCapacity(space: space) >= Self.minimumSplit {
+                    take = geo.bodyCapacity(space: space)
                 } else {
                     headClosed = true
                     continue
@@ -61,9 +61,12 @@ extension LogStore {
     /// Throws `.full` unless the record fits, reclaiming pulled blocks first
     /// if needed. Pure arithmetic over the fragmenting rule of `append`.
     func ensureCapacity(for length: Int) throws(StoreError) {
-        if blocksNeeded(for: length) <= freeBlocks { return }
+        // One block stays in reserve for "pulled" entries: recording a pull
+        // must never need the space that only the pull can free.
+        let reserve = 1
+        if blocksNeeded(for: length) + reserve <= freeBlocks { return }
         _ = try collectGarbage()
-        if blocksNeeded(for: length) > freeBlocks { throw .full }
+        if blocksNeeded(for: length) + reserve > freeBlocks { throw .full }
     }
 
     func blocksNeeded(for length: Int) -> Int {
@@ -73,7 +76,7 @@ extension LogStore {
         var remaining = length
         var blocks = 0
         while geo.fragmentSlot(body: remaining) > blockSize - offset {
-            let room = blockSize - offset - StoreLayout.fragmentOverhead
+            let room = geo.bodyCapacity(space: blockSize - offset)
             if room >= Self.minimumSplit { remaining -= room }
             blocks += 1
             offset = fresh

@@ -3,7 +3,7 @@ extension LogStore {
     /// Reads a block's header, trying the second copy when the first fails.
     /// Nil for an erased block, another key's block, or a damaged one.
     func readBlockHeader(_ block: Int) throws(StoreError) -> BlockHeader? {
-        let need = StoreLayout.fragmentOverhead + StoreLayout.blockHeaderBodySize
+        let need = geo.blockHeaderSlot
         for copy in 0..<2 {
             let offset = copy * geo.blockHeaderSlot
             let header: BlockHeader? = try withUnsafeTemporaryAllocation(byteCount: need + 32, alignment: 16) {
@@ -12,7 +12,7 @@ extension LogStore {
                 do throws(FlashError) { try flash.read(block: block, offset: offset, into: sealed) } catch { throw fail(error) }
                 let s = UnsafeRawBufferPointer(sealed)
                 if copy == 0, s.slice(0, StoreLayout.fragmentHeaderSealedSize).isErased() { return nil }
-                guard let h = codec.openHeader(s, block: block, offset: offset, seq: 0),
+                guard let h = codec.openEitherHeader(s, block: block, offset: offset, seq: 0),
                       h.kind == StoreLayout.Kind.blockHeader.rawValue,
                       h.bodyLength == UInt32(StoreLayout.blockHeaderBodySize) else { return nil }
                 let body = buf.slice(need, 32)
@@ -37,7 +37,17 @@ extension LogStore {
             if s.isErased() {
                 return probe == offset ? .end(offset: offset) : .garbage(offset: offset, resume: probe)
             }
-            if let h = codec.openHeader(s, block: block, offset: probe, seq: seq) {
+            var header = codec.openHeader(s, block: block, offset: probe, seq: seq)
+            if header == nil && probe + geo.fragmentHeaderSlot + size <= blockSize {
+                // The first copy is damaged: the second says whether this
+                // fragment was committed (it is programmed after the first).
+                do throws(FlashError) {
+                    try flash.read(block: block, offset: probe + geo.fragmentHeaderSlot, into: buf)
+                } catch { throw fail(error) }
+                header = codec.openHeader(UnsafeRawBufferPointer(buf), block: block, offset: probe, seq: seq)
+                header?.copy = 1
+            }
+            if let h = header {
                 let slot = geo.fragmentSlot(body: Int(h.bodyLength))
                 if Int(h.bodyLength) <= blockSize && probe + slot <= blockSize {
                     return probe == offset ? .fragment(h, offset: offset, slot: slot)
@@ -52,7 +62,7 @@ extension LogStore {
     /// Reads a fragment's body into `out` (at least `bodyLength` bytes).
     func readBody(block: Int, seq: UInt64, offset: Int, header: FragmentHeader,
                   into out: UnsafeMutableRawBufferPointer) throws(StoreError) -> Bool {
-        let sealedSize = StoreLayout.fragmentOverhead + Int(header.bodyLength)
+        let sealedSize = geo.bodyOffset + Int(header.bodyLength) + CryptoSizes.tag
         let sealed = scratch.bytes.slice(0, sealedSize)
         do throws(FlashError) { try flash.read(block: block, offset: offset, into: sealed) } catch { throw fail(error) }
         return codec.openBody(UnsafeRawBufferPointer(sealed), header: header, block: block, offset: offset,
@@ -67,8 +77,15 @@ extension LogStore {
         precondition(headWrite + slot <= geo.flash.eraseBlockSize, "fragment overflows the block")
         let out = scratch.bytes.slice(0, slot)
         codec.seal(header: header, body: body, block: head, offset: headWrite, seq: headHeader.seq, into: out)
+        // Body first, header last: the header is the commit.
+        let headerSlot = geo.fragmentHeaderSlot
+        let bodyOffset = geo.bodyOffset
         do throws(FlashError) {
-            try flash.program(block: head, offset: headWrite, from: UnsafeRawBufferPointer(out))
+            try flash.program(block: head, offset: headWrite + bodyOffset,
+                              from: UnsafeRawBufferPointer(out.slice(bodyOffset, slot - bodyOffset)))
+            try flash.program(block: head, offset: headWrite, from: UnsafeRawBufferPointer(out.slice(0, headerSlot)))
+            try flash.program(block: head, offset: headWrite + headerSlot,
+                              from: UnsafeRawBufferPointer(out.slice(headerSlot, headerSlot)))
         } catch {
             if error == .powerLost { throw fail(error) }
             headClosed = true

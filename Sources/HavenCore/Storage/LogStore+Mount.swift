@@ -128,9 +128,7 @@ extension LogStore {
             expectedIndex = nil
             if startHeader.baseID >= nextID { nextID = startHeader.baseID + 1 }
         }
-        // The newest fragment of the log, if nothing damaged follows it: the
-        // only one a power cut can have torn with its header intact.
-        var newest: FragmentLocation?
+
         while true {
             var offset = geo.afterBlockHeaders
             scan: while true {
@@ -141,10 +139,8 @@ extension LogStore {
                 case .garbage(_, let resume):
                     if block == head { headClosed = true }
                     offset = resume
-                    newest = nil
                 case .fragment(let h, let at, let slot):
                     offset = at + slot
-                    newest = FragmentLocation(block: block, seq: seq, offset: at, header: h)
                     switch h.kind {
                     case StoreLayout.Kind.data.rawValue:
                         if h.recordID >= nextID { nextID = h.recordID + 1 }
@@ -171,16 +167,6 @@ extension LogStore {
             block = next
             seq = header.seq
         }
-        // A torn final program can leave a valid header over a torn body.
-        if let last = newest, last.header.kind == StoreLayout.Kind.data.rawValue {
-            let ok = try withUnsafeTemporaryAllocation(byteCount: max(1, Int(last.header.bodyLength)), alignment: 8) {
-                (body) throws(StoreError) -> Bool in
-                defer { C.zeroize(body) }
-                return try readBody(block: last.block, seq: last.seq, offset: last.offset, header: last.header,
-                                    into: body)
-            }
-            if !ok { incomplete = last.header.recordID }
-        }
         // A record left without its last fragment at the very end of the log
         // is one whose append never returned: abandon it, and start the next
         // append in a fresh block so nothing is ever written after it.
@@ -188,6 +174,22 @@ extension LogStore {
             retired.insert(id, id + 1)
             headClosed = true
         }
+        // Anything programmed past the write offset (a body whose header
+        // never landed) means the head must not take more writes.
+        if !headClosed { headClosed = try !restOfHeadIsErased() }
+    }
+
+    private func restOfHeadIsErased() throws(StoreError) -> Bool {
+        var offset = headWrite
+        let end = geo.flash.eraseBlockSize
+        while offset < end {
+            let n = min(scratch.bytes.count, end - offset)
+            let chunk = scratch.bytes.slice(0, n)
+            do throws(FlashError) { try flash.read(block: head, offset: offset, into: chunk) } catch { throw fail(error) }
+            if !UnsafeRawBufferPointer(chunk).isErased() { return false }
+            offset += n
+        }
+        return true
     }
 
     /// Applies the checkpoint that opens `block`, if it authenticates.

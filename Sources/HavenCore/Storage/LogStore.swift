@@ -54,13 +54,13 @@ public final class LogStore<F: Flash, C: CryptoSuite> {
         geo = try StoreGeometry(flash.geometry)
         superblock = try Superblock<F, C>.inspect(flash)
         keys = StoreKeys<C>(dataKey: dataKey)
-        codec = FragmentCodec(keys: keys)
+        codec = FragmentCodec(keys: keys, headerSlot: geo.fragmentHeaderSlot)
         scratch = ScratchBuffer(count: geo.flash.eraseBlockSize)
         headerScratch = ScratchBuffer(count: StoreLayout.fragmentHeaderSealedSize)
         checkpointScratch = ScratchBuffer(count: StoreLayout.checkpointFixedSize
                                           + StoreLayout.maxRetiredRanges * StoreLayout.rangeSize)
         let usable = geo.flash.eraseBlockSize - geo.afterBlockHeaders
-            - geo.checkpointSlot(ranges: StoreLayout.maxRetiredRanges) - StoreLayout.fragmentOverhead
+            - geo.checkpointSlot(ranges: StoreLayout.maxRetiredRanges) - geo.bodyOffset - CryptoSizes.tag
         maxRecordLength = min(Int(UInt32.max), usable * max(1, (geo.ringCount - 2) / 2), 1 << 24)
         let matches = superblock.keyCheck.withUnsafeBytes { C.constantTimeEqual($0, keys.keyCheck) }
         guard matches else {

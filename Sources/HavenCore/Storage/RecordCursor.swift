@@ -22,10 +22,16 @@ public struct RecordCursor: Sendable {
     var pendingTotal: UInt32
     var pendingSum: UInt32
     var hasPending: Bool
+    var pendingDamaged = false
+    /// Authenticate every body on the way (a full verification pass).
+    var verifying = false
 }
 
 extension LogStore {
-    public func makeCursor() throws(StoreError) -> RecordCursor {
+    /// A walk over the records not yet pulled. With `verifyingContents`, every
+    /// fragment body is authenticated too (decrypted in place into scratch
+    /// and wiped), so a flipped bit anywhere is reported as `.corrupt`.
+    public func makeCursor(verifyingContents: Bool = false) throws(StoreError) -> RecordCursor {
         try ensureOpen()
         guard hasLog, let tailHeader = try readBlockHeader(tail) else {
             return RecordCursor(block: 0, seq: 0, offset: 0, finished: true, expected: nextID, pendingID: 0,
@@ -34,7 +40,7 @@ extension LogStore {
         let first = max(retired.floor, tailHeader.continues ? tailHeader.baseID + 1 : tailHeader.baseID)
         return RecordCursor(block: tail, seq: tailHeader.seq, offset: geo.afterBlockHeaders, finished: false,
                             expected: first, pendingID: 0, pendingIndex: 0, pendingTotal: 0, pendingSum: 0,
-                            hasPending: false)
+                            hasPending: false, verifying: verifyingContents)
     }
 
     /// The next entry, or nil at the end. Allocates nothing.
@@ -60,8 +66,10 @@ extension LogStore {
                     if h.recordID < c.expected { continue }  // already reported
                     c.expected = h.recordID + 1
                     if retired.contains(h.recordID) { continue }
+                    var intact = true
+                    if c.verifying { intact = try verifyBody(block: c.block, seq: c.seq, offset: at, header: h) }
                     if h.isLast {
-                        guard h.bodyLength == h.totalLength else { return .corrupt(id: h.recordID) }
+                        guard intact, h.bodyLength == h.totalLength else { return .corrupt(id: h.recordID) }
                         return .record(id: h.recordID, length: Int(h.totalLength))
                     }
                     c.hasPending = true
@@ -69,19 +77,35 @@ extension LogStore {
                     c.pendingIndex = 1
                     c.pendingTotal = h.totalLength
                     c.pendingSum = h.bodyLength
+                    c.pendingDamaged = !intact
                     continue
                 }
                 c.offset = at + slot
                 guard c.hasPending, h.recordID == c.pendingID, h.index == c.pendingIndex else { continue }
                 c.pendingIndex += 1
                 c.pendingSum &+= h.bodyLength
+                if c.verifying, try !verifyBody(block: c.block, seq: c.seq, offset: at, header: h) {
+                    c.pendingDamaged = true
+                }
                 if h.isLast {
                     c.hasPending = false
-                    guard c.pendingSum == c.pendingTotal else { return .corrupt(id: h.recordID) }
+                    guard !c.pendingDamaged, c.pendingSum == c.pendingTotal else { return .corrupt(id: h.recordID) }
                     return .record(id: h.recordID, length: Int(h.totalLength))
                 }
             }
         }
+    }
+
+    /// Authenticates one fragment body without keeping its plaintext.
+    private func verifyBody(block: Int, seq: UInt64, offset: Int, header: FragmentHeader) throws(StoreError) -> Bool {
+        let n = Int(header.bodyLength)
+        let sealed = scratch.bytes.slice(0, geo.bodyOffset + n + CryptoSizes.tag)
+        do throws(FlashError) { try flash.read(block: block, offset: offset, into: sealed) } catch { throw fail(error) }
+        let plain = sealed.slice(geo.bodyOffset, n)
+        let ok = codec.openBody(UnsafeRawBufferPointer(sealed), header: header, block: block, offset: offset,
+                                seq: seq, into: plain)
+        C.zeroize(plain)
+        return ok
     }
 
     /// Reports an unfinished pending record, then ids below `limit` that

@@ -43,9 +43,13 @@ struct RetiredSet {
     }
 
     /// Whether `insert(lower, upper)` would fit.
-    func canInsert(_ lower: UInt64, _ upper: UInt64) -> Bool {
-        var copy = self
-        return copy.insert(lower, upper)
+    /// (Pure: no copy of the set, so it allocates nothing.)
+    func canInsert(_ lowerIn: UInt64, _ upper: UInt64) -> Bool {
+        let lower = max(lowerIn, floor)
+        if upper <= lower || lower == floor || rangeCount < Self.capacity { return true }
+        // Full: it fits only if it merges with a range it overlaps or touches.
+        for i in 0..<rangeCount where self.upper(i) >= lower && self.lower(i) <= upper { return true }
+        return false
     }
 
     /// Adds `lower..<upper`; false (and no change) when it would need more

@@ -54,6 +54,14 @@ public struct StoreGeometry: Sendable {
     public let flash: FlashGeometry
     /// Aligned size of one block-header copy; two copies open every block.
     public let blockHeaderSlot: Int
+    /// Aligned size of one copy of a fragment's nonce ‖ sealed header. Two
+    /// copies precede the body, each in units of its own, so the body is
+    /// programmed first and the headers last: a header that authenticates
+    /// proves its body was fully programmed (the header is the commit), and
+    /// the second copy tells a bit flip in the first from a torn commit.
+    public let fragmentHeaderSlot: Int
+    /// Where a fragment's body starts: after both header copies.
+    public var bodyOffset: Int { 2 * fragmentHeaderSlot }
     /// Aligned size of the superblock header; anchors start here.
     public let anchorsOffset: Int
     /// Aligned size of one anchor entry.
@@ -64,16 +72,18 @@ public struct StoreGeometry: Sendable {
 
     public init(_ flash: FlashGeometry) throws(StoreError) {
         self.flash = flash
-        blockHeaderSlot = flash.alignUp(StoreLayout.fragmentOverhead + StoreLayout.blockHeaderBodySize)
+        fragmentHeaderSlot = flash.alignUp(StoreLayout.fragmentHeaderSealedSize)
+        blockHeaderSlot = 2 * fragmentHeaderSlot + flash.alignUp(StoreLayout.blockHeaderBodySize + CryptoSizes.tag)
         anchorsOffset = flash.alignUp(StoreLayout.superHeaderSize)
         anchorSlot = flash.alignUp(StoreLayout.anchorSealedSize)
         anchorsPerSuperblock = (flash.eraseBlockSize - anchorsOffset) / anchorSlot
         guard flash.blockCount >= StoreLayout.superblockCount + StoreLayout.minimumRingBlocks,
               anchorsPerSuperblock >= 2,
               flash.eraseBlockSize >= 2 * blockHeaderSlot
-                + flash.alignUp(StoreLayout.fragmentOverhead + StoreLayout.checkpointFixedSize
+                + 4 * fragmentHeaderSlot
+                + flash.alignUp(CryptoSizes.tag + StoreLayout.checkpointFixedSize
                                 + StoreLayout.maxRetiredRanges * StoreLayout.rangeSize)
-                + flash.alignUp(StoreLayout.fragmentOverhead + 256),
+                + flash.alignUp(CryptoSizes.tag + 256),
               flash.eraseBlockSize <= Int(Int32.max) else {
             throw .geometryTooSmall
         }
@@ -84,7 +94,11 @@ public struct StoreGeometry: Sendable {
 
     /// Aligned size of a fragment with `body` bytes.
     @inline(__always)
-    public func fragmentSlot(body: Int) -> Int { flash.alignUp(StoreLayout.fragmentOverhead + body) }
+    public func fragmentSlot(body: Int) -> Int { bodyOffset + flash.alignUp(body + CryptoSizes.tag) }
+
+    /// The largest body whose fragment fits in `space` bytes (space aligned).
+    @inline(__always)
+    public func bodyCapacity(space: Int) -> Int { space - bodyOffset - CryptoSizes.tag }
 
     public func checkpointSlot(ranges: Int) -> Int {
         fragmentSlot(body: StoreLayout.checkpointFixedSize + ranges * StoreLayout.rangeSize)
