@@ -52,7 +52,7 @@ fileprivate func ascii(_ text: StaticString) -> [UInt8] {
     return out
 }
 
-fileprivate struct Checker {
+struct Checker {
     var passed = 0
     var failed = 0
 
@@ -76,6 +76,7 @@ struct EmbeddedSelfTest {
         hashes(&t)
         curves(&t)
         argon2(&t)
+        storeChecks(&t)
         if t.failed > 0 {
             print("embedded self-test: \(t.failed) of \(t.passed + t.failed) checks FAILED")
             c_exit(1)
