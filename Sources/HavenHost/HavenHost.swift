@@ -1,8 +1,6 @@
-import HavenCore
-
-/// Host-side library. The XForm compiler, config signer, transports, pull and
-/// export arrive with issues 3–5; what exists today is the version the host
-/// tools report.
+/// Host-side library for the `haven` tool. Today: age keys (the research
+/// team's identity and recipients). The XForm compiler, config signer,
+/// transports, pull and export arrive with issues 3–5.
 public enum HavenHost {
     public static let version = "0.1.0"
 }
