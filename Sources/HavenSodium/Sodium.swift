@@ -228,6 +228,31 @@ extension Sodium {
 // MARK: - Randomness and memory
 
 extension Sodium {
+    public static func hchacha20(key: UnsafeRawBufferPointer, input: UnsafeRawBufferPointer,
+                                 output: UnsafeMutableRawBufferPointer) {
+        ensureSodiumReady()
+        precondition(key.count == 32 && input.count == 16 && output.count == 32, "HChaCha20 sizes")
+        let rc = crypto_core_hchacha20(bytes(output)!, bytes(input)!, bytes(key)!, nil)
+        precondition(rc == 0, "crypto_core_hchacha20 failed")
+    }
+
+    public static func chacha20Xor(
+        key: UnsafeRawBufferPointer,
+        nonce: UnsafeRawBufferPointer,
+        counter: UInt64,
+        input: UnsafeRawBufferPointer,
+        output: UnsafeMutableRawBufferPointer
+    ) {
+        ensureSodiumReady()
+        precondition(key.count == CryptoSizes.key, "ChaCha20 key must be 32 bytes")
+        precondition(nonce.count == 8, "ChaCha20 (original) nonce must be 8 bytes")
+        precondition(output.count == input.count, "ChaCha20 output must be as long as the input")
+        guard input.count > 0 else { return }
+        let rc = crypto_stream_chacha20_xor_ic(
+            bytes(output)!, bytes(input)!, UInt64(input.count), bytes(nonce)!, counter, bytes(key)!)
+        precondition(rc == 0, "crypto_stream_chacha20_xor_ic failed")
+    }
+
     public static func randomBytes(_ output: UnsafeMutableRawBufferPointer) {
         ensureSodiumReady()
         guard let base = output.baseAddress, output.count > 0 else { return }

@@ -59,8 +59,8 @@ private func recordExtents(_ store: RAMStore) throws -> [(id: UInt64, block: Int
         for round in 0..<40 {
             let part = mine[rng.next(below: mine.count)]
             let inHeader = round % 4 == 3
-            let offset = inHeader ? part.offset + rng.next(below: 2 * 64)
-                                  : part.offset + bodyOffset + rng.next(below: part.count - 2 * 64)
+            let offset = inHeader ? part.offset + rng.next(below: bodyOffset)
+                                  : part.offset + bodyOffset + rng.next(below: part.count - bodyOffset)
             let (flash, written) = try build()
             flash.flipBit(block: part.block, offset: offset, bit: rng.next(below: 8))
             let store = try mount(flash, dataKey: keys.dataKey)

@@ -9,6 +9,18 @@
 @_extern(c, "sodium_init")
 fileprivate func sodium_init() -> Int32
 
+@_extern(c, "crypto_stream_chacha20_xor_ic")
+fileprivate func crypto_stream_chacha20_xor_ic(
+    _ c: UnsafeMutablePointer<UInt8>, _ m: UnsafePointer<UInt8>, _ mlen: UInt64,
+    _ n: UnsafePointer<UInt8>, _ ic: UInt64, _ k: UnsafePointer<UInt8>
+) -> Int32
+
+@_extern(c, "crypto_core_hchacha20")
+fileprivate func crypto_core_hchacha20(
+    _ out: UnsafeMutablePointer<UInt8>, _ input: UnsafePointer<UInt8>,
+    _ k: UnsafePointer<UInt8>, _ c: UnsafePointer<UInt8>?
+) -> Int32
+
 @_extern(c, "crypto_aead_xchacha20poly1305_ietf_encrypt")
 fileprivate func crypto_aead_xchacha20poly1305_ietf_encrypt(
     _ c: UnsafeMutablePointer<UInt8>, _ clen_p: UnsafeMutablePointer<UInt64>?,
@@ -252,6 +264,32 @@ enum ExternSodium: CryptoSuite {
             zeroize(output)
             throw .kdfFailed
         }
+    }
+
+    static func hchacha20(key: UnsafeRawBufferPointer, input: UnsafeRawBufferPointer,
+                          output: UnsafeMutableRawBufferPointer) {
+        precondition(key.count == 32 && input.count == 16 && output.count == 32, "hchacha20 sizes")
+        let rc = crypto_core_hchacha20(output.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                                       input.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                                       key.baseAddress!.assumingMemoryBound(to: UInt8.self), nil)
+        precondition(rc == 0, "crypto_core_hchacha20 failed")
+    }
+
+    static func chacha20Xor(
+        key: UnsafeRawBufferPointer,
+        nonce: UnsafeRawBufferPointer,
+        counter: UInt64,
+        input: UnsafeRawBufferPointer,
+        output: UnsafeMutableRawBufferPointer
+    ) {
+        precondition(key.count == 32 && nonce.count == 8 && output.count == input.count, "chacha20 sizes")
+        guard input.count > 0 else { return }
+        let rc = crypto_stream_chacha20_xor_ic(
+            output.baseAddress!.assumingMemoryBound(to: UInt8.self),
+            input.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(input.count),
+            nonce.baseAddress!.assumingMemoryBound(to: UInt8.self), counter,
+            key.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        precondition(rc == 0, "crypto_stream_chacha20_xor_ic failed")
     }
 
     static func randomBytes(_ output: UnsafeMutableRawBufferPointer) {

@@ -54,6 +54,25 @@ public protocol CryptoSuite {
         output: UnsafeMutableRawBufferPointer
     ) -> Bool
 
+    /// HChaCha20: derives the 32-byte subkey XChaCha20 uses for the first 16
+    /// nonce bytes. XChaCha20(K, N) = ChaCha20(HChaCha20(K, N[0..<16]), N[16..<24]),
+    /// and XChaCha20-Poly1305(K, N) = ChaCha20-Poly1305-IETF(HChaCha20(K,
+    /// N[0..<16]), 0⁴ ‖ N[16..<24]); the store computes the subkey once per
+    /// nonce prefix instead of once per fragment.
+    static func hchacha20(key: UnsafeRawBufferPointer, input: UnsafeRawBufferPointer,
+                          output: UnsafeMutableRawBufferPointer)
+
+    /// The original ChaCha20 stream (8-byte nonce, 64-bit block counter):
+    /// `output = input ⊕ keystream` from block `counter`. `output` may alias
+    /// `input` exactly.
+    static func chacha20Xor(
+        key: UnsafeRawBufferPointer,
+        nonce: UnsafeRawBufferPointer,
+        counter: UInt64,
+        input: UnsafeRawBufferPointer,
+        output: UnsafeMutableRawBufferPointer
+    )
+
     /// HMAC-SHA256 of `message` under `key` (any length) into 32 bytes.
     static func hmacSHA256(
         key: UnsafeRawBufferPointer,

@@ -83,9 +83,9 @@ extension LogStore {
         do throws(FlashError) {
             try flash.program(block: head, offset: headWrite + bodyOffset,
                               from: UnsafeRawBufferPointer(out.slice(bodyOffset, slot - bodyOffset)))
-            try flash.program(block: head, offset: headWrite, from: UnsafeRawBufferPointer(out.slice(0, headerSlot)))
-            try flash.program(block: head, offset: headWrite + headerSlot,
-                              from: UnsafeRawBufferPointer(out.slice(headerSlot, headerSlot)))
+            // Both copies in one operation: units are programmed in order, so
+            // a cut leaves copy 1 whole (or torn) before copy 2 is touched.
+            try flash.program(block: head, offset: headWrite, from: UnsafeRawBufferPointer(out.slice(0, bodyOffset)))
         } catch {
             if error == .powerLost { throw fail(error) }
             headClosed = true

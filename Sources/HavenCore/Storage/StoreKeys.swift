@@ -20,9 +20,34 @@ final class StoreKeys<C: CryptoSuite> {
         // never repeat under one key without a per-write call to the RNG.
         C.randomBytes(material.slice(96, 16))
         Self.keyCheck(dataKey: dataKey, into: material.slice(112, 16))
+        C.hchacha20(key: headerKey, input: UnsafeRawBufferPointer(material.slice(96, 16)), output: subkeys.slice(0, 32))
+        C.hchacha20(key: bodyKey, input: UnsafeRawBufferPointer(material.slice(96, 16)), output: subkeys.slice(32, 32))
     }
 
+    /// HChaCha20 subkeys for a nonce prefix: own prefix (header, body), then
+    /// the last other prefix seen when reading (prefix, header, body).
+    private let subkeys: UnsafeMutableRawBufferPointer = .allocate(byteCount: 144, alignment: 16)
+    private var foreignValid = false
+
     deinit { wipe() }
+
+    /// The header and body subkeys for fragments whose nonce starts with
+    /// `nonce[0..<16]`: XChaCha20's HChaCha20 step, done once per prefix
+    /// rather than once per fragment (every fragment written in one mount
+    /// shares the prefix).
+    func subkeys(for nonce: UnsafeRawBufferPointer) -> (header: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer) {
+        let prefix = nonce.slice(0, 16)
+        if Self.same16(prefix, UnsafeRawBufferPointer(material.slice(96, 16))) {
+            return (UnsafeRawBufferPointer(subkeys.slice(0, 32)), UnsafeRawBufferPointer(subkeys.slice(32, 32)))
+        }
+        if !foreignValid || !Self.same16(prefix, UnsafeRawBufferPointer(subkeys.slice(64, 16))) {
+            subkeys.slice(64, 16).copy(prefix, to: 0)
+            C.hchacha20(key: headerKey, input: prefix, output: subkeys.slice(80, 32))
+            C.hchacha20(key: bodyKey, input: prefix, output: subkeys.slice(112, 32))
+            foreignValid = true
+        }
+        return (UnsafeRawBufferPointer(subkeys.slice(80, 32)), UnsafeRawBufferPointer(subkeys.slice(112, 32)))
+    }
 
     var headerKey: UnsafeRawBufferPointer { UnsafeRawBufferPointer(material.slice(0, 32)) }
     var bodyKey: UnsafeRawBufferPointer { UnsafeRawBufferPointer(material.slice(32, 32)) }
@@ -36,12 +61,20 @@ final class StoreKeys<C: CryptoSuite> {
         nonce.storeLE(counter, at: 16)
     }
 
+    @inline(__always)
+    private static func same16(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        a.loadUnaligned(fromByteOffset: 0, as: UInt64.self) == b.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
+            && a.loadUnaligned(fromByteOffset: 8, as: UInt64.self) == b.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+    }
+
     private var wiped = false
 
     func wipe() {
         if wiped { return }
         C.zeroize(material)
         material.deallocate()
+        C.zeroize(subkeys)
+        subkeys.deallocate()
         wiped = true
     }
 

@@ -24,11 +24,8 @@ public enum StoreLayout {
 
     // MARK: Fragments (everything in the log ring)
     public static let fragmentHeaderPlainSize = 24
-    /// nonce ‖ sealed header: what must be read to learn a fragment's shape.
-    public static let fragmentHeaderSealedSize =
-        CryptoSizes.xNonce + fragmentHeaderPlainSize + CryptoSizes.tag  // 64
-    /// Bytes a fragment adds around its body.
-    public static let fragmentOverhead = fragmentHeaderSealedSize + CryptoSizes.tag  // 80
+    /// nonce ‖ encrypted header: what must be read to learn a fragment's shape.
+    public static let fragmentHeaderSealedSize = CryptoSizes.xNonce + fragmentHeaderPlainSize  // 48
 
     public static let blockHeaderBodySize = 32
     public static let checkpointFixedSize = 24
