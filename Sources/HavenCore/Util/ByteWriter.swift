@@ -1,0 +1,90 @@
+/// Appends bytes to a fixed buffer owned by someone else and remembers
+/// whether anything did not fit, instead of growing: the interview engine
+/// renders screen text and encodes records into buffers sized once at start.
+struct ByteWriter {
+    let buffer: UnsafeMutableRawBufferPointer
+    private(set) var count = 0
+    /// Set when an append was cut short.
+    private(set) var overflowed = false
+
+    init(_ buffer: UnsafeMutableRawBufferPointer) { self.buffer = buffer }
+
+    var remaining: Int { buffer.count - count }
+
+    /// The bytes written so far.
+    var written: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<count])
+    }
+
+    mutating func append(_ byte: UInt8) {
+        guard count < buffer.count else {
+            overflowed = true
+            return
+        }
+        buffer[count] = byte
+        count += 1
+    }
+
+    /// Appends all of `bytes`, or nothing (and flags an overflow).
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count <= remaining else {
+            overflowed = true
+            return
+        }
+        buffer.copy(bytes, to: count)
+        count += bytes.count
+    }
+
+    /// Appends as much of the well-formed UTF-8 `text` as fits without
+    /// cutting a character (display text degrades, never breaks).
+    mutating func appendText(_ text: UnsafeRawBufferPointer) {
+        let n = UTF8Validation.boundary(text, atMost: remaining)
+        if n < text.count { overflowed = true }
+        buffer.copy(text.slice(0, n), to: count)
+        count += n
+    }
+
+    mutating func appendLE<T: FixedWidthInteger>(_ value: T) {
+        let size = MemoryLayout<T>.size
+        guard size <= remaining else {
+            overflowed = true
+            return
+        }
+        buffer.storeLE(value, at: count)
+        count += size
+    }
+
+    mutating func append(_ text: StaticString) {
+        append(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    /// Decimal digits of `value`, most significant first.
+    mutating func appendDecimal(_ value: UInt64) {
+        var divisor: UInt64 = 1
+        while value / divisor >= 10 { divisor *= 10 }
+        while divisor > 0 {
+            append(UInt8(truncatingIfNeeded: value / divisor % 10) + 48)
+            divisor /= 10
+        }
+    }
+
+    /// Decimal digits of `value`, zero-padded to `width`.
+    mutating func appendDecimal(_ value: UInt64, width: Int) {
+        var magnitude: UInt64 = 1
+        var w = 1
+        while w < width {
+            magnitude *= 10
+            w += 1
+        }
+        while magnitude > 1 && value < magnitude {
+            append(48)
+            magnitude /= 10
+        }
+        appendDecimal(value)
+    }
+
+    mutating func appendSigned(_ value: Int64) {
+        if value < 0 { append(45) }
+        appendDecimal(value.magnitude)
+    }
+}
