@@ -42,7 +42,7 @@ public struct Instrument {
     /// engine allocates nothing more from it afterwards.
     public init(bytes: [UInt8]) throws(InstrumentError) {
         let storage = InstrumentStorage(copying: bytes)
-        var d = InstrumentDecoder(UnsafeRawBufferPointer(storage.bytes))
+        var d = InstrumentDecoder(storage.bytes)
         try d.decode()
         self.storage = storage
         nodes = d.nodes
@@ -67,7 +67,7 @@ public struct Instrument {
     }
 
     @inline(__always)
-    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(storage.bytes) }
+    var bytes: UnsafeRawBufferPointer { storage.bytes }
 
     public var nodeCount: Int { nodes.count }
 
@@ -187,16 +187,20 @@ public struct ChoiceListInfo: Equatable, Sendable {
 /// The instrument's bytes, owned and freed with the last copy of the
 /// `Instrument` that refers to them.
 final class InstrumentStorage {
-    let bytes: UnsafeMutableRawBufferPointer
+    private let allocation: UnsafeMutableRawBufferPointer
+    /// The file, exactly `source.count` bytes.
+    let bytes: UnsafeRawBufferPointer
 
     init(copying source: [UInt8]) {
-        bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: max(source.count, 1), alignment: 8)
+        let allocation = UnsafeMutableRawBufferPointer.allocate(byteCount: max(source.count, 1), alignment: 8)
         source.withUnsafeBytes { s in
-            if s.count > 0 { bytes.copy(s, to: 0) }
+            if s.count > 0 { allocation.copy(s, to: 0) }
         }
+        self.allocation = allocation
+        bytes = UnsafeRawBufferPointer(allocation).slice(0, source.count)
     }
 
-    deinit { bytes.deallocate() }
+    deinit { allocation.deallocate() }
 }
 
 /// Byte-wise equality of two buffers.

@@ -3,20 +3,44 @@
 /// renders screen text and encodes records into buffers sized once at start.
 struct ByteWriter {
     let buffer: UnsafeMutableRawBufferPointer
+    /// Counts instead of writing (to size an encoding before writing it).
+    let measuring: Bool
     private(set) var count = 0
     /// Set when an append was cut short.
     private(set) var overflowed = false
 
-    init(_ buffer: UnsafeMutableRawBufferPointer) { self.buffer = buffer }
+    init(_ buffer: UnsafeMutableRawBufferPointer) {
+        self.buffer = buffer
+        measuring = false
+    }
 
-    var remaining: Int { buffer.count - count }
+    /// A writer that only counts bytes.
+    static func measure() -> ByteWriter { ByteWriter(measuringOnly: ()) }
+
+    private init(measuringOnly: ()) {
+        buffer = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+        measuring = true
+    }
+
+    var remaining: Int { measuring ? Int.max - count : buffer.count - count }
 
     /// The bytes written so far.
+    /// Overwrites a little-endian value written earlier (a count known
+    /// only after what it counts).
+    mutating func patchLE<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+        if measuring || offset + MemoryLayout<T>.size > count { return }
+        buffer.storeLE(value, at: offset)
+    }
+
     var written: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<count])
     }
 
     mutating func append(_ byte: UInt8) {
+        if measuring {
+            count += 1
+            return
+        }
         guard count < buffer.count else {
             overflowed = true
             return
@@ -27,6 +51,10 @@ struct ByteWriter {
 
     /// Appends all of `bytes`, or nothing (and flags an overflow).
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        if measuring {
+            count += bytes.count
+            return
+        }
         guard bytes.count <= remaining else {
             overflowed = true
             return
@@ -38,6 +66,10 @@ struct ByteWriter {
     /// Appends as much of the well-formed UTF-8 `text` as fits without
     /// cutting a character (display text degrades, never breaks).
     mutating func appendText(_ text: UnsafeRawBufferPointer) {
+        if measuring {
+            count += text.count
+            return
+        }
         let n = UTF8Validation.boundary(text, atMost: remaining)
         if n < text.count { overflowed = true }
         buffer.copy(text.slice(0, n), to: count)
@@ -46,6 +78,10 @@ struct ByteWriter {
 
     mutating func appendLE<T: FixedWidthInteger>(_ value: T) {
         let size = MemoryLayout<T>.size
+        if measuring {
+            count += size
+            return
+        }
         guard size <= remaining else {
             overflowed = true
             return
