@@ -66,15 +66,20 @@ extension Interview {
             let n = Int(node)
             let s = layout.slot(n, path)
             let privacy = store.slots[s].privacy
+            let finalOffer = revisit == NodeInstance(node: n, path: path)
             if yes {
                 store.slots[s].privacy = .confirmed
             } else {
-                let postpone = instrument.nodes[n].postponesWhenNotPrivate && privacy == .notAsked
+                // A postponed section stays postponed when declined after a
+                // jump; declined at its final offer it is skipped for good.
+                let postpone = instrument.nodes[n].postponesWhenNotPrivate
+                    && (privacy == .notAsked || (privacy == .postponed && !finalOffer))
                 store.slots[s].privacy = postpone ? .postponed : .declined
-                if revisit == NodeInstance(node: n, path: path) { revisit = nil }
+                revisit = nil
             }
             update()
-            moveTo(walk(yes ? .enter(n, path) : .after(n, path)))
+            // Declined at the final offer: on to the next postponed section or the end.
+            moveTo(walk(yes ? .enter(n, path) : finalOffer ? .endCheck : .after(n, path)))
             return .moved
         case .repeatPrompt(let node, let path):
             let r = Int(node)
