@@ -76,6 +76,8 @@ final class AnswerStore {
     let staging: UnsafeMutableRawBufferPointer
     private(set) var used = 0
     private(set) var liveBytes = 0
+    /// Compactions so far (a figure for tests and benchmarks).
+    private(set) var compactions = 0
 
     static let regionHeader = 8
 
@@ -195,6 +197,7 @@ final class AnswerStore {
 
     /// Slides live regions down over dead ones (in place, one pass).
     func compact() {
+        compactions += 1
         var read = 0
         var write = 0
         while read < used {
