@@ -48,7 +48,8 @@ enum ValueText {
             out.append(45)
             v = -v
         }
-        if v < 9_007_199_254_740_992 && v == v.rounded(.towardZero) {
+        // Integer conversions, not `rounded()`: no libm on a microcontroller.
+        if v < 9_007_199_254_740_992 && Double(UInt64(v)) == v {
             out.appendDecimal(UInt64(v))
             return
         }
@@ -78,7 +79,7 @@ enum ValueText {
             }
             exponent = -k
         }
-        var digits = UInt64(m.rounded())
+        var digits = UInt64(m + 0.5)
         if digits >= 1_000_000_000_000_000 {
             digits /= 10
             exponent += 1
