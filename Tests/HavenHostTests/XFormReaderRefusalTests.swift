@@ -194,7 +194,7 @@ struct Refusal: Sendable, CustomTestStringConvertible {
                 </select1>
                 """,
                 model: #"<instance id="l"><root><item><name>a</name><label>A</label></item></root></instance>"#),
-        Refusal("randomized choices", construct: "itemset nodeset \"randomize(instance('l')/root/item)\"",
+        Refusal("randomized choices", construct: "function 'randomize'",
                 question: "/data/s", at: "<itemset", instance: "<s/>", binds: #"<bind nodeset="/data/s" type="string"/>"#,
                 body: """
                 <select1 ref="/data/s"><label>S</label>
@@ -297,6 +297,14 @@ struct Refusal: Sendable, CustomTestStringConvertible {
         Refusal("select without choices", construct: "<select1>", question: "/data/s", at: "<select1",
                 instance: "<s/>", binds: #"<bind nodeset="/data/s" type="string"/>"#,
                 body: #"<select1 ref="/data/s"><label>S</label></select1>"#),
+        Refusal("itemset from a nested path", construct: "itemset nodeset \"instance('l')/root/group/item\"",
+                question: "/data/s", at: "<itemset", instance: "<s/>", binds: #"<bind nodeset="/data/s" type="string"/>"#,
+                body: """
+                <select1 ref="/data/s"><label>S</label>
+                <itemset nodeset="instance('l')/root/group/item"><value ref="name"/><label ref="label"/></itemset>
+                </select1>
+                """,
+                model: #"<instance id="l"><root><item><name>a</name><label>A</label></item></root></instance>"#),
     ]
 
     @Test(arguments: refusals)

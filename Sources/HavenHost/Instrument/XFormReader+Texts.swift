@@ -118,6 +118,11 @@ extension XFormAssembler {
     private mutating func itemsetChoices(_ itemset: XElement, q: String) throws(FormError) -> (Int, String?) {
         let line = itemset.line
         let nodeset = itemset.attribute("nodeset") ?? ""
+        if nodeset.trimmingCharacters(in: .whitespaces).hasPrefix("randomize(") {
+            throw FormError(question: q, construct: "function 'randomize'", line: line,
+                            message: "randomized choice order (parameters randomize=true) is not supported; "
+                                + "the study design would silently change")
+        }
         guard let parsed = Self.parseItemsetNodeset(nodeset) else {
             throw FormError(question: q, construct: "itemset nodeset \"\(nodeset)\"", line: line,
                             message: "only instance('list')/root/item with an optional [filter] is supported")
