@@ -31,7 +31,7 @@ public enum XFormReader {
         "multiline", "numbers", "thousands-sep", "no-calendar", "autocomplete",
     ]
 
-    /// The form as a `FormModel`, or the first problem (in document order).
+    /// The form as a `FormModel`, or the first problem `diagnose` would list.
     public static func read(xml: Data, sourceName: String) throws(FormError) -> FormModel {
         var reader = try XFormAssembler(xml: xml, sourceName: sourceName)
         let model = reader.assemble()
@@ -39,9 +39,12 @@ public enum XFormReader {
         return model
     }
 
-    /// Every problem `read` would refuse the form for, in document order
-    /// (empty when the form is accepted), so a research team can fix an
-    /// XLSForm in one pass. A problem in a group hides those inside it.
+    /// Every problem `read` would refuse the form for (empty when the form is
+    /// accepted), so a research team can fix an XLSForm in one pass: first
+    /// structural ones met reading the model and body (`<setvalue>`,
+    /// duplicate binds …), then nodes' in instance order (a refused group
+    /// hides those inside it), then binds and controls matching no node and
+    /// unused external instances.
     public static func diagnose(xml: Data, sourceName: String) -> [FormError] {
         do {
             var reader = try XFormAssembler(xml: xml, sourceName: sourceName)
