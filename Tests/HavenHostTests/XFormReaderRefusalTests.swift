@@ -405,6 +405,17 @@ struct Refusal: Sendable, CustomTestStringConvertible {
         #expect(error.line == 2)
     }
 
+    /// The reader walks the tree recursively: a hostile nesting depth is
+    /// refused while parsing, not allowed to exhaust the stack.
+    @Test func deepNestingIsRefused() throws {
+        for depth in [250, 20_000] {
+            let xml = MiniForm.xml(instance: String(repeating: "<g>", count: depth) + String(repeating: "</g>", count: depth))
+            let error = try #require(refusal(Data(xml.utf8)))
+            #expect(error.construct == "XML")
+            #expect(error.message.contains("nested deeper than"))
+        }
+    }
+
     /// Every prefix of a real form is refused with a FormError (the parser
     /// must not hand back half a form).
     @Test func truncatedFormsAreRefused() throws {

@@ -77,6 +77,10 @@ enum XContent {
 /// spelling). Refuses DTDs outright: an XForm never needs one, and refusing
 /// them shuts out entity-expansion tricks.
 enum XMLTree {
+    /// Nesting limit: a real XForm is a few dozen levels deep; the reader
+    /// walks the tree recursively, so a hostile file must not go deeper.
+    static let maximumDepth = 200
+
     static func parse(_ data: Data, sourceName: String) throws(FormError) -> XElement {
         if data.isEmpty {
             throw FormError(question: nil, construct: "XML", line: 1,
@@ -122,7 +126,7 @@ enum XMLTree {
         var i = 0
         while i + pattern.count <= bytes.count {
             if bytes[i] == UInt8(ascii: "\n") { line += 1 }
-            if bytes[i] == pattern[0] && Array(bytes[i..<(i + pattern.count)]) == pattern { return line }
+            if bytes[i] == pattern[0] && bytes[i..<(i + pattern.count)].elementsEqual(pattern) { return line }
             i += 1
         }
         return nil
@@ -157,6 +161,11 @@ private final class TreeBuilder: NSObject, XMLParserDelegate {
                 qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
         guard problem == nil else { return }
         let line = max(1, parser.lineNumber)
+        if stack.count >= XMLTree.maximumDepth {
+            fail(parser, FormError(question: nil, construct: "XML", line: line,
+                                   message: "elements nested deeper than \(XMLTree.maximumDepth) levels"))
+            return
+        }
         if root != nil && stack.isEmpty {
             fail(parser, FormError(question: nil, construct: "XML", line: line, message: "more than one root element"))
             return
