@@ -123,9 +123,12 @@ extension NumberScratch {
                 continue
             }
             if lowDone && highDone {
+                // Both last digits read back: the nearer one, and on an
+                // exact tie the even one (as ECMAScript's Number::toString).
                 temp.set(copying: r)
                 temp.shiftLeft(1)
-                if temp.compare(s) >= 0 { digit += 1 }
+                let c = temp.compare(s)
+                if c > 0 || (c == 0 && digit & 1 == 1) { digit += 1 }
             } else if highDone {
                 digit += 1
             }
