@@ -166,8 +166,11 @@ struct BytecodeEmitter {
             throw ExpressionCompileError(construct: "function 'position'",
                                          message: "only position(..) of the enclosing repeat is supported", column: column)
         }
-        let node = try nodeArgument(arguments[0], of: "position", column: column)
-        guard let innermost = innermostRepeat(), innermost == node else {
+        guard let innermost = innermostRepeat() else {
+            throw ExpressionCompileError(construct: "function 'position'", message: "this question is not in a repeat",
+                                         column: column)
+        }
+        guard try nodeArgument(arguments[0], of: "position", column: column) == innermost else {
             throw ExpressionCompileError(construct: "function 'position'",
                                          message: "the argument must be the innermost repeat around this question",
                                          column: column)
