@@ -38,7 +38,7 @@ let package = Package(
         .executableTarget(
             name: "haven",
             dependencies: [
-                "HavenHost",
+                "HavenHost", "HavenDevice",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -6,6 +6,7 @@ struct Haven: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "haven",
         abstract: "Host tool for Haven field devices: compile, provision, pull, export.",
-        version: HavenHost.version
+        version: HavenHost.version,
+        subcommands: [Compile.self]
     )
 }

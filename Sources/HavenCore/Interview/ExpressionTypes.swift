@@ -53,10 +53,19 @@ public enum ExpressionFunction: UInt8, Sendable {
     case boolean = 15
     case `true` = 16
     case `false` = 17
+    /// `date(x)`: a date from a `YYYY-MM-DD` string or a day number; empty
+    /// when `x` is neither (forms write `. >= date('1920-01-01')`).
+    case date = 18
+    case contains = 19
+    case startsWith = 20
+    case endsWith = 21
+    /// `selected-at(list, i)`: the 0-based `i`th token, empty when out of range.
+    case selectedAt = 22
 }
 
 /// A value on the VM stack. Strings point into the instrument, the answer
 /// store or the VM's arena and are valid until the next evaluation.
+/// `.empty` (an unanswered node) behaves exactly like the empty string.
 public enum ExprValue {
     case empty
     case bool(Bool)
@@ -76,6 +85,15 @@ public enum ExpressionError: Error, Equatable, Sendable {
     case badReference(offset: Int)
     case arenaFull
     case missingEnd
+    /// A `once` skip that does not land on an instruction boundary inside
+    /// the program, or that does not skip exactly one value.
+    case badSkip(offset: Int)
+    /// Bytes after the `end` instruction.
+    case trailingBytes(offset: Int)
+    /// `end` reached with more than one value on the stack.
+    case leftoverValues(offset: Int)
+    /// The caller's buffer is smaller than the string result.
+    case bufferTooSmall(needed: Int)
 }
 
 /// What the VM needs from the interview engine. Generic, not existential:

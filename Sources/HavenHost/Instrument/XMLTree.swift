@@ -1,0 +1,246 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// A namespace-resolved XML name: `jr:count` with `xmlns:jr="http://openrosa.org/javarosa"`
+/// is `XName(ns: "http://openrosa.org/javarosa", local: "count")`. Unprefixed
+/// attributes have the empty namespace; unprefixed elements the default one.
+struct XName: Hashable, Sendable {
+    var ns: String
+    var local: String
+}
+
+/// Namespace URIs an XForm uses (prefixes are whatever the document declares).
+enum XNS {
+    static let xforms = "http://www.w3.org/2002/xforms"
+    static let xhtml = "http://www.w3.org/1999/xhtml"
+    static let jr = "http://openrosa.org/javarosa"
+    static let odk = "http://www.opendatakit.org/xforms"
+    static let orx = "http://openrosa.org/xforms"
+    static let haven = "urn:haven:xforms"
+}
+
+/// One element of the parsed document: a small DOM, enough for an XForm.
+final class XElement {
+    /// The name as written (`h:head`, `jr:itext` …), for paths and messages.
+    let qname: String
+    let name: XName
+    /// Attributes in name order (`qname` as written), namespace declarations removed.
+    let attributes: [(qname: String, name: XName, value: String)]
+    var children: [XContent] = []
+    /// 1-based line where the start tag ends (XMLParser reports that line).
+    let line: Int
+
+    init(qname: String, name: XName, attributes: [(qname: String, name: XName, value: String)], line: Int) {
+        self.qname = qname
+        self.name = name
+        self.attributes = attributes
+        self.line = line
+    }
+
+    func attribute(_ local: String, ns: String = "") -> String? {
+        attributes.first { $0.name.local == local && $0.name.ns == ns }?.value
+    }
+
+    var elements: [XElement] {
+        children.compactMap { if case .element(let e) = $0 { return e } else { return nil } }
+    }
+
+    func elements(_ local: String, ns: String = XNS.xforms) -> [XElement] {
+        elements.filter { $0.name.local == local && $0.name.ns == ns }
+    }
+
+    func first(_ local: String, ns: String = XNS.xforms) -> XElement? {
+        elements.first { $0.name.local == local && $0.name.ns == ns }
+    }
+
+    /// All character data directly inside this element, concatenated.
+    var text: String {
+        children.reduce(into: "") { result, child in
+            if case .text(let t) = child { result += t }
+        }
+    }
+
+    func `is`(_ local: String, ns: String = XNS.xforms) -> Bool {
+        name.local == local && name.ns == ns
+    }
+}
+
+enum XContent {
+    case element(XElement)
+    case text(String)
+}
+
+/// Parses bytes into an `XElement` tree with XMLParser, resolving namespace
+/// prefixes itself (so attributes like `jr:count` are matched by URI, not by
+/// spelling). Refuses DTDs outright: an XForm never needs one, and refusing
+/// them shuts out entity-expansion tricks.
+enum XMLTree {
+    /// Nesting limit: a real XForm is a few dozen levels deep; the reader
+    /// walks the tree recursively, so a hostile file must not go deeper.
+    static let maximumDepth = 200
+
+    static func parse(_ data: Data, sourceName: String) throws(FormError) -> XElement {
+        if data.isEmpty {
+            throw FormError(question: nil, construct: "XML", line: 1,
+                            message: "\(sourceName) is empty; expected an XForm (XML)")
+        }
+        if let dtdLine = lineOf(pattern: Array("<!DOCTYPE".utf8), in: data) {
+            throw FormError(question: nil, construct: "<!DOCTYPE>", line: dtdLine,
+                            message: "\(sourceName) declares a DTD; XForms have none and Haven refuses them")
+        }
+        let builder = TreeBuilder()
+        let parser = XMLParser(data: data)
+        parser.delegate = builder
+        parser.shouldProcessNamespaces = false
+        parser.shouldReportNamespacePrefixes = false
+        parser.shouldResolveExternalEntities = false
+        let finished = parser.parse()
+        if let problem = builder.problem {
+            throw problem
+        }
+        // XMLParser on Linux can return true and still record an error (a
+        // truncated document), so look at parserError whatever parse() says.
+        if let error = parser.parserError ?? (finished ? nil : builder.reportedError) {
+            let code = (error as NSError).code
+            throw FormError(question: nil, construct: "XML", line: max(1, parser.lineNumber),
+                            message: "\(sourceName) is not well-formed XML (\(describe(code)))")
+        }
+        if !finished {
+            throw FormError(question: nil, construct: "XML", line: max(1, parser.lineNumber),
+                            message: "\(sourceName) could not be parsed as XML")
+        }
+        guard let root = builder.root, builder.stack.isEmpty else {
+            throw FormError(question: nil, construct: "XML", line: max(1, parser.lineNumber),
+                            message: "\(sourceName) has no complete root element; expected an XForm (XML)")
+        }
+        return root
+    }
+
+    /// 1-based line of the first occurrence of `pattern`, nil when absent.
+    private static func lineOf(pattern: [UInt8], in data: Data) -> Int? {
+        let bytes = [UInt8](data)
+        guard bytes.count >= pattern.count else { return nil }
+        var line = 1
+        var i = 0
+        while i + pattern.count <= bytes.count {
+            if bytes[i] == UInt8(ascii: "\n") { line += 1 }
+            if bytes[i] == pattern[0] && bytes[i..<(i + pattern.count)].elementsEqual(pattern) { return line }
+            i += 1
+        }
+        return nil
+    }
+
+    /// libxml2 error codes as XMLParser passes them on (the common ones).
+    private static func describe(_ code: Int) -> String {
+        switch code {
+        case 4: return "document is empty or does not start with markup"
+        case 5: return "premature end of document (truncated?)"
+        case 9: return "invalid character"
+        case 23: return "unescaped '&' or malformed entity reference"
+        case 26: return "undeclared entity"
+        case 38, 39, 40, 41: return "malformed attribute"
+        case 64, 65: return "malformed XML declaration"
+        case 73, 74, 76: return "mismatched or unclosed tag"
+        case 5_000...: return "error \(code)"
+        default: return "parser error \(code)"
+        }
+    }
+}
+
+private final class TreeBuilder: NSObject, XMLParserDelegate {
+    var root: XElement?
+    var stack: [XElement] = []
+    /// Prefix → URI maps, one per open element ("" is the default namespace).
+    var scopes: [[String: String]] = [["xml": "http://www.w3.org/XML/1998/namespace"]]
+    var problem: FormError?
+    var reportedError: Error?
+
+    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+                qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
+        guard problem == nil else { return }
+        let line = max(1, parser.lineNumber)
+        if stack.count >= XMLTree.maximumDepth {
+            fail(parser, FormError(question: nil, construct: "XML", line: line,
+                                   message: "elements nested deeper than \(XMLTree.maximumDepth) levels"))
+            return
+        }
+        if root != nil && stack.isEmpty {
+            fail(parser, FormError(question: nil, construct: "XML", line: line, message: "more than one root element"))
+            return
+        }
+        var scope = scopes.last ?? [:]
+        for (key, value) in attributeDict {
+            if key == "xmlns" {
+                scope[""] = value
+            } else if key.hasPrefix("xmlns:") {
+                scope[String(key.dropFirst(6))] = value
+            }
+        }
+        func resolve(_ qname: String, isAttribute: Bool) -> XName? {
+            guard let colon = qname.firstIndex(of: ":") else {
+                return XName(ns: isAttribute ? "" : (scope[""] ?? ""), local: qname)
+            }
+            let prefix = String(qname[..<colon])
+            guard let uri = scope[prefix] else { return nil }
+            return XName(ns: uri, local: String(qname[qname.index(after: colon)...]))
+        }
+        guard let name = resolve(elementName, isAttribute: false) else {
+            fail(parser, FormError(question: nil, construct: "<\(elementName)>", line: line,
+                                   message: "undeclared namespace prefix"))
+            return
+        }
+        var attributes: [(qname: String, name: XName, value: String)] = []
+        for (key, value) in attributeDict.sorted(by: { $0.key < $1.key }) {
+            if key == "xmlns" || key.hasPrefix("xmlns:") { continue }
+            guard let attributeName = resolve(key, isAttribute: true) else {
+                fail(parser, FormError(question: nil, construct: "attribute '\(key)'", line: line,
+                                       message: "undeclared namespace prefix on <\(elementName)>"))
+                return
+            }
+            attributes.append((key, attributeName, value))
+        }
+        let element = XElement(qname: elementName, name: name, attributes: attributes, line: line)
+        if let parent = stack.last {
+            parent.children.append(.element(element))
+        } else {
+            root = element
+        }
+        stack.append(element)
+        scopes.append(scope)
+    }
+
+    func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?,
+                qualifiedName qName: String?) {
+        guard problem == nil else { return }
+        stack.removeLast()
+        scopes.removeLast()
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) {
+        append(string)
+    }
+
+    func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
+        append(String(decoding: CDATABlock, as: UTF8.self))
+    }
+
+    func parser(_ parser: XMLParser, parseErrorOccurred parseError: Error) {
+        reportedError = reportedError ?? parseError
+    }
+
+    private func append(_ string: String) {
+        guard problem == nil, let element = stack.last else { return }
+        if case .text(let previous)? = element.children.last {
+            element.children[element.children.count - 1] = .text(previous + string)
+        } else {
+            element.children.append(.text(string))
+        }
+    }
+
+    private func fail(_ parser: XMLParser, _ error: FormError) {
+        problem = problem ?? error
+        parser.abortParsing()
+    }
+}
