@@ -233,9 +233,10 @@ func sampleBuilder() -> InstrumentBuilder {
         #expect(throws: InstrumentError.outOfRange(section: .nodes, offset: b.nodeOffset(0) + 48)) {
             _ = try Instrument(bytes: patch(b.nodeOffset(0) + 48, 7))  // no list 7
         }
-        #expect(throws: InstrumentError.invalidField(section: .nodes, offset: name + 40)) {
-            _ = try Instrument(bytes: patch(name + 40, 0))  // calculate on a text question
+        #expect(throws: InstrumentError.invalidField(section: .nodes, offset: b.nodeOffset(7) + 40)) {
+            _ = try Instrument(bytes: patch(b.nodeOffset(7) + 40, 0))  // calculate on a group
         }
+        _ = try Instrument(bytes: patch(name + 40, 0))  // a text question with a calculation is fine
         var kind = good
         kind[name] = 12
         #expect(throws: InstrumentError.invalidField(section: .nodes, offset: name)) {

@@ -1,6 +1,6 @@
 @testable import HavenCore
 
-typealias TestInterview = Interview<TinyEvaluator, FixedClock>
+typealias TestInterview = Interview<FixedClock>
 
 let testDay = FixedClock(year: 2024, month: 3, day: 15)
 

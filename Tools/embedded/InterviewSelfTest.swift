@@ -2,25 +2,8 @@
 // interview through every screen kind (questions, a repeat prompt, a
 // privacy check, the end), finalize, and refuse a truncated instrument —
 // the engine specialised and run in Embedded mode.
-//
-// Until ExpressionVM (issue3-expr) is on main, expressions go through a
-// stub that only knows constant programs (push true/false, end); the
-// instrument below uses no others.
 
-/// Constant programs only: `true end`, `false end`.
-struct ConstantEvaluator: ExpressionEvaluating {
-    init(stackCapacity: Int, arenaCapacity: Int) {}
-
-    mutating func evaluate<E: ExpressionEnvironment>(_ code: UnsafeRawBufferPointer,
-                                                     environment: inout E) throws(ExpressionError) -> ExprValue {
-        guard code.count == 2, code[1] == Opcode.end.rawValue else { throw .unknownOpcode(offset: 0) }
-        if code[0] == Opcode.pushTrue.rawValue { return .bool(true) }
-        if code[0] == Opcode.pushFalse.rawValue { return .bool(false) }
-        throw .unknownOpcode(offset: 0)
-    }
-}
-
-fileprivate typealias SelfTestInterview = Interview<ConstantEvaluator, FixedClock>
+fileprivate typealias SelfTestInterview = Interview<FixedClock>
 
 /// Written by the test suite's InstrumentBuilder: text name, integer age
 /// (constraint true), select_one ok, add-another repeat child (capacity 3)

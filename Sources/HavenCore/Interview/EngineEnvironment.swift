@@ -98,39 +98,3 @@ struct EngineEnvironment: ExpressionEnvironment {
         }
     }
 }
-
-/// XPath conversions the engine applies to expression results.
-enum ExprConversion {
-    /// `boolean(x)`.
-    static func boolean(_ v: ExprValue) -> Bool {
-        switch v {
-        case .empty: return false
-        case .bool(let b): return b
-        case .number(let x): return x != 0 && !x.isNaN
-        case .string(let s): return s.count > 0
-        case .date: return true
-        }
-    }
-
-    /// `number(x)`.
-    static func number(_ v: ExprValue) -> Double {
-        switch v {
-        case .empty: return .nan
-        case .bool(let b): return b ? 1 : 0
-        case .number(let x): return x
-        case .string(let s): return ValueText.parseNumber(s)
-        case .date(let d): return Double(d)
-        }
-    }
-
-    /// `string(x)`, appended to `out` (invalid UTF-8 is dropped, never shown).
-    static func write(_ v: ExprValue, to out: inout ByteWriter) {
-        switch v {
-        case .empty: break
-        case .bool(let b): out.append(b ? "true" : "false")
-        case .number(let x): ValueText.writeNumber(x, to: &out)
-        case .string(let s): if UTF8Validation.isValid(s) { out.appendText(s) }
-        case .date(let d): ValueText.writeDate(d, to: &out)
-        }
-    }
-}

@@ -20,16 +20,19 @@ public struct EngineLimits: Equatable, Sendable {
     public var historyCapacity: Int
     /// Bytes for the rendered label, hint and message of the current screen.
     public var screenTextBytes: Int
-    /// Expression VM stack (values) and string arena (bytes).
+    /// Expression VM stack (values), string arena (bytes) and regex memory
+    /// (bytes for one pattern's program and backtracking).
     public var expressionStack: Int
     public var expressionArena: Int
+    public var expressionRegex: Int
     /// Passes of the relevance/calculate update before it stops looking for
     /// a fixed point (a form whose calculates never settle still terminates).
     public var maxUpdatePasses: Int
 
     public init(answerSlots: Int = 8192, textArenaBytes: Int = 65536, repeatCapacity: Int = 50,
                 maxValueBytes: Int = 4096, historyCapacity: Int = 512, screenTextBytes: Int = 4096,
-                expressionStack: Int = 64, expressionArena: Int = 4096, maxUpdatePasses: Int = 8) {
+                expressionStack: Int = 64, expressionArena: Int = 4096, expressionRegex: Int = 4096,
+                maxUpdatePasses: Int = 8) {
         self.answerSlots = answerSlots
         self.textArenaBytes = textArenaBytes
         self.repeatCapacity = repeatCapacity
@@ -38,6 +41,7 @@ public struct EngineLimits: Equatable, Sendable {
         self.screenTextBytes = screenTextBytes
         self.expressionStack = expressionStack
         self.expressionArena = expressionArena
+        self.expressionRegex = expressionRegex
         self.maxUpdatePasses = maxUpdatePasses
     }
 

@@ -366,7 +366,8 @@ struct InstrumentDecoder {
             try checkExpression(repeatCount, at: r + 60)
             let defaultValue = u32(r + 44)
             try checkString(defaultValue, .nodes, at: r + 44)
-            guard defaultValue == 0 || kind.isQuestion || kind == .calculate else {
+            // Notes may carry instance text (ignored); containers and uid preloads may not.
+            guard defaultValue == 0 || kind.isQuestion || kind == .calculate || kind == .note else {
                 throw .invalidField(section: .nodes, offset: r + 44)
             }
             let list = u32(r + 48)
@@ -376,7 +377,9 @@ struct InstrumentDecoder {
                 guard list == InstrumentRef.none else { throw .invalidField(section: .nodes, offset: r + 48) }
                 guard filter == InstrumentRef.none else { throw .invalidField(section: .nodes, offset: r + 52) }
             }
-            guard calculate == InstrumentRef.none || kind == .calculate else {
+            // A calculation gives a value: calculates, and questions whose
+            // value the form computes (a read-only text with a calculation).
+            guard calculate == InstrumentRef.none || kind == .calculate || kind.isQuestion else {
                 throw .invalidField(section: .nodes, offset: r + 40)
             }
             let capacity = u16(r + 56)
@@ -435,6 +438,8 @@ struct InstrumentDecoder {
     /// Defaults parse as their question's type: the engine applies them
     /// without re-checking.
     func checkDefaults() throws(InstrumentError) {
+        let scratch = NumberScratch.allocate()
+        defer { scratch.deallocate() }
         var i = 0
         let nodesStart = section(.nodes).start + 4
         while i < nodes.count {
@@ -446,8 +451,8 @@ struct InstrumentDecoder {
             var ok = true
             switch node.kind {
             case .integer: ok = ValueText.parseInteger(value) != nil
-            case .decimal: ok = ValueText.parseNumber(value).isFinite
-            case .date: ok = ValueText.parseDate(value) != nil
+            case .decimal: ok = scratch.parseDecimal(value)?.isFinite ?? false
+            case .date: ok = CivilDate.parse(value) != nil
             case .selectOne: ok = hasChoice(list: Int(node.choiceList), value: value)
             case .selectMultiple:
                 var tokens = SpaceSeparated(value)
@@ -484,9 +489,9 @@ struct InstrumentDecoder {
             let code = b.slice(expressionBlob + Int(u32(entry)), Int(u16(entry + 4)))
             let maxStack = Int(u16(entry + 6))
             do throws(ExpressionError) {
-                try ExpressionProgramCheck.validate(code, maxStack: maxStack, stringCount: stringCount,
-                                                    nodeCount: UInt16(nodes.count),
-                                                    columnCount: columns[e] < 0 ? nil : UInt16(columns[e]))
+                try BytecodeValidator.validate(code, maxStack: maxStack, stringCount: stringCount,
+                                               nodeCount: UInt16(nodes.count),
+                                               columnCount: columns[e] < 0 ? nil : UInt16(columns[e]))
             } catch {
                 throw .badExpression(index: UInt32(e), offset: entry, error)
             }

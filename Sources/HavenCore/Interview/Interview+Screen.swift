@@ -118,7 +118,7 @@ extension Interview {
             // The decoder checked every marker; a string cut inside one is
             // shown up to the marker and no further.
             guard j < raw.count && raw[j] == 0x02 else { return (start, w.count - start) }
-            ExprConversion.write(evaluate(expression, node: node, path: path), to: &w)
+            write(evaluate(expression, node: node, path: path), to: &w)
             i = j + 1
             literal = i
         }
@@ -136,7 +136,7 @@ extension Interview {
         while item < items {
             var keep = true
             if record.choiceFilter != InstrumentRef.none {
-                keep = ExprConversion.boolean(evaluate(record.choiceFilter, node: n, path: path, list: list, item: item))
+                keep = ExpressionVM.bool(of: evaluate(record.choiceFilter, node: n, path: path, list: list, item: item))
             }
             if keep {
                 choiceBuffer[count] = UInt32(item)

@@ -102,9 +102,7 @@ extension Interview {
             return changed
         }
         if !wasActive && store.slots[s].tag == .empty && applyDefault(n, slot: s) { changed = true }
-        if node.kind == .calculate && node.calculate != InstrumentRef.none {
-            if storeCalculate(n, path, slot: s) { changed = true }
-        }
+        if node.calculate != InstrumentRef.none && storeCalculate(n, path, slot: s) { changed = true }
         return changed
     }
 
@@ -126,9 +124,10 @@ extension Interview {
             guard let v = ValueText.parseInteger(value) else { return false }
             store.setScalar(s, tag: .integer, bits: UInt64(bitPattern: v))
         case .decimal:
-            store.setScalar(s, tag: .decimal, bits: ValueText.parseNumber(value).bitPattern)
+            guard let x = vm.scratch.parseDecimal(value) else { return false }
+            store.setScalar(s, tag: .decimal, bits: x.bitPattern)
         case .date:
-            guard let d = ValueText.parseDate(value) else { return false }
+            guard let d = CivilDate.parse(value) else { return false }
             store.setScalar(s, tag: .date, bits: UInt64(bitPattern: Int64(d)))
         case .selectOne:
             guard let item = instrument.choiceIndex(list: Int(node.choiceList), value: value) else { return false }
@@ -140,39 +139,74 @@ extension Interview {
         return true
     }
 
-    /// Evaluates a calculate and stores its string form if it differs.
+    /// Evaluates node `n`'s calculation and stores the result if it differs
+    /// from the stored value: a calculate keeps `string()` of it (as ODK);
+    /// a question with a calculation (a read-only computed text, say) gets
+    /// the result converted to its type, or no value when it does not
+    /// convert. True if the stored value changed.
     func storeCalculate(_ n: Int, _ path: InstancePath, slot s: Int) -> Bool {
-        let value = evaluate(instrument.nodes[n].calculate, node: n, path: path)
-        var source: UnsafeRawBufferPointer
-        switch value {
-        case .empty:
-            source = UnsafeRawBufferPointer(start: nil, count: 0)
-        case .string(let bytes):
-            guard UTF8Validation.isValid(bytes) else { return false }
-            source = bytes
-        default:
-            var w = ByteWriter(store.staging)
-            ExprConversion.write(value, to: &w)
-            source = w.written
-        }
+        let node = instrument.nodes[n]
+        let value = evaluate(node.calculate, node: n, path: path)
         let old = store.slots[s]
-        if source.count == 0 {
-            guard old.tag != .empty else { return false }
-            store.clearValue(s)
+        switch node.kind {
+        case .calculate, .text:
+            guard let bytes = text(of: value), UTF8Validation.isValid(bytes) else { return false }
+            let tag: AnswerTag = node.kind == .text ? .text : .calculated
+            if bytes.count == 0 { return clear(s) }
+            if old.tag == tag && bytesEqual(store.bytes(s), bytes) { return false }
+            guard bytes.count <= limits.maxValueBytes, store.setBytes(s, tag: tag, bytes) else {
+                storageExhausted = true
+                return false
+            }
             return true
-        }
-        if old.tag == .calculated && bytesEqual(store.bytes(s), source) { return false }
-        guard source.count <= limits.maxValueBytes, store.setBytes(s, tag: .calculated, source) else {
-            storageExhausted = true
+        case .integer, .decimal, .date:
+            let x = vm.number(of: value)
+            guard x.isFinite, x > -9.2e18, x < 9.2e18 else { return clear(s) }
+            var bits: UInt64
+            var tag = AnswerTag.decimal
+            switch node.kind {
+            case .integer:
+                tag = .integer
+                bits = UInt64(bitPattern: Int64(x))
+            case .date:
+                tag = .date
+                guard x > -2.0e9, x < 2.0e9 else { return clear(s) }
+                bits = UInt64(bitPattern: Int64(Int32(x)))
+            default:
+                bits = x.bitPattern
+            }
+            if old.tag == tag && old.bits == bits { return false }
+            store.setScalar(s, tag: tag, bits: bits)
+            return true
+        case .selectOne:
+            guard let bytes = text(of: value),
+                  let item = instrument.choiceIndex(list: Int(node.choiceList), value: bytes) else { return clear(s) }
+            if old.tag == .choice && old.bits == UInt64(item) { return false }
+            store.setScalar(s, tag: .choice, bits: UInt64(item))
+            return true
+        case .selectMultiple:
+            guard let bytes = text(of: value) else { return false }
+            let before = store.bytes(s)
+            // Compare through the staging copy the selection is built in.
+            guard storeSelection(n, slot: s, toggling: -1, from: bytes, onlyIfChanged: before) else { return false }
+            return true
+        default:
             return false
         }
+    }
+
+    /// Clears slot `s`; true if it held a value.
+    func clear(_ s: Int) -> Bool {
+        guard store.slots[s].tag != .empty else { return false }
+        store.clearValue(s)
         return true
     }
 
     /// Builds a select_multiple value from `from` (space-separated values)
     /// with item `toggling` flipped (-1: none), in list order, and stores
     /// it. False when it does not fit.
-    func storeSelection(_ n: Int, slot s: Int, toggling: Int, from: UnsafeRawBufferPointer) -> Bool {
+    func storeSelection(_ n: Int, slot s: Int, toggling: Int, from: UnsafeRawBufferPointer,
+                        onlyIfChanged current: UnsafeRawBufferPointer? = nil) -> Bool {
         let list = Int(instrument.nodes[n].choiceList)
         let items = instrument.choiceLists[list].itemCount
         var w = ByteWriter(store.staging)
@@ -188,6 +222,7 @@ extension Interview {
             item += 1
         }
         guard !w.overflowed else { return false }
+        if let current, bytesEqual(current, w.written) { return false }
         if w.count == 0 {
             store.clearValue(s)
             return true
@@ -242,7 +277,7 @@ extension Interview {
         let current = Int(store.counters[layout.counter(r, parent)])
         var target = current
         if node.repeatCount != InstrumentRef.none {
-            let x = ExprConversion.number(evaluate(node.repeatCount, node: r, path: parent))
+            let x = vm.number(of: evaluate(node.repeatCount, node: r, path: parent))
             if x.isNaN || x < 1 {
                 target = 0
             } else {

@@ -10,15 +10,16 @@
 /// document order until they settle, clearing the answers of nodes that
 /// stop being relevant (ODK's rule), then rebuilds the `screen`.
 ///
-/// Generic over the expression evaluator (`ExpressionVM` on devices) and
-/// the clock; randomness (instance ids, `random()`) comes from a seed the
-/// caller draws from its CSPRNG.
-public final class Interview<Evaluator: ExpressionEvaluating, Clock: InterviewClock> {
+/// Generic over the clock; randomness (instance ids, `random()`) comes from
+/// a seed the caller draws from its CSPRNG.
+public final class Interview<Clock: InterviewClock> {
     public let instrument: Instrument
     public let limits: EngineLimits
     let layout: AnswerLayout
     let store: AnswerStore
-    var evaluator: Evaluator
+    /// Runs every expression; allocated once with `limits`' stack, arena and
+    /// regex sizes.
+    let vm: ExpressionVM
     let clock: Clock
     var rng: SplitMix64
     /// `clock.today()`, read at the start of each public operation.
@@ -86,7 +87,8 @@ public final class Interview<Evaluator: ExpressionEvaluating, Clock: InterviewCl
         day = clock.today()
         store = AnswerStore(slotCount: layout.slotCount, counterCount: layout.counterCount,
                             arenaBytes: limits.textArenaBytes, stagingBytes: max(limits.maxValueBytes, 64))
-        evaluator = Evaluator(stackCapacity: limits.expressionStack, arenaCapacity: limits.expressionArena)
+        vm = ExpressionVM(stackCapacity: limits.expressionStack, arenaCapacity: limits.expressionArena,
+                          regexCapacity: limits.expressionRegex)
         history = PositionHistory(capacity: limits.historyCapacity)
         instanceIDBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.instanceIDLength, alignment: 1)
         screenText = UnsafeMutableRawBufferPointer.allocate(byteCount: max(limits.screenTextBytes, 64), alignment: 1)

@@ -104,17 +104,18 @@ struct ByteWriter {
         }
     }
 
-    /// Decimal digits of `value`, zero-padded to `width`.
+    /// Decimal digits of `value`, zero-padded to at least `width`.
     mutating func appendDecimal(_ value: UInt64, width: Int) {
-        var magnitude: UInt64 = 1
-        var w = 1
-        while w < width {
-            magnitude *= 10
-            w += 1
+        var digitsNeeded = 1
+        var v = value
+        while v >= 10 {
+            v /= 10
+            digitsNeeded += 1
         }
-        while magnitude > 1 && value < magnitude {
+        var pad = width - digitsNeeded
+        while pad > 0 {
             append(48)
-            magnitude /= 10
+            pad -= 1
         }
         appendDecimal(value)
     }
@@ -123,4 +124,43 @@ struct ByteWriter {
         if value < 0 { append(45) }
         appendDecimal(value.magnitude)
     }
+
+    // MARK: The number formatter's vocabulary (DecimalFormatter, CivilDate)
+
+    /// Bytes written, or nil if some did not fit.
+    var result: Int? { overflowed ? nil : count }
+
+    mutating func byte(_ b: UInt8) { append(b) }
+
+    mutating func ascii(_ text: StaticString) -> Int? {
+        var i = 0
+        while i < text.utf8CodeUnitCount {
+            append(text.utf8Start[i])
+            i += 1
+        }
+        return result
+    }
+
+    /// As many of `source`'s bytes as fit.
+    mutating func bytes(_ source: UnsafeRawBufferPointer) {
+        var i = 0
+        while i < source.count {
+            append(source[i])
+            i += 1
+        }
+    }
+
+    /// Digit values 0…9 as ASCII.
+    mutating func digits(_ values: UnsafeMutablePointer<UInt8>, _ n: Int) {
+        var i = 0
+        while i < n {
+            append(0x30 + values[i])
+            i += 1
+        }
+    }
+
+    mutating func integer(_ value: UInt64) { appendDecimal(value) }
+
+    /// At least `width` digits, zero-padded.
+    mutating func integer(_ value: UInt64, width: Int) { appendDecimal(value, width: width) }
 }
