@@ -190,7 +190,7 @@ func consentForm(languages: [String] = ["default"]) -> InstrumentBuilder {
         }
         let iv = try b.start()
         #expect(iv.textAnswer(2) == "false", "number(empty) is NaN: NaN >= 18 is false")
-        #expect(iv.textAnswer(3) == "NaN", "XPath string(NaN), as ODK stores it")
+        #expect(iv.textAnswer(3) == nil, "a NaN result is no value (JavaRosa)")
         try iv.answer(integer: 30)
         #expect(iv.textAnswer(2) == "true")
         #expect(iv.textAnswer(1) == "adult")
@@ -201,6 +201,24 @@ func consentForm(languages: [String] = ["default"]) -> InstrumentBuilder {
         try iv.answer(integer: 10)
         #expect(iv.textAnswer(1) == "minor")
         #expect(iv.textAnswer(3) == "11.5")
+    }
+
+    /// `once()` keeps the first value; a NaN from unanswered inputs is not one.
+    @Test func onceWaitsForItsInputs() throws {
+        var b = InstrumentBuilder()
+        b.node(.integer, "size", label: "Size")                                             // 0
+        b.node(.calculate, "pick") { n, b in
+            let body = Asm.node(0) + Asm.num(10) + Asm.op(.multiply) + Asm.end.dropLast()
+            var code: [UInt8] = [Opcode.once.rawValue, UInt8(body.count), 0]
+            code += body + Asm.end
+            n.calculate = b.expr(code)
+        }                                                                                   // 1
+        let iv = try b.start()
+        #expect(iv.textAnswer(1) == nil)
+        try iv.answer(integer: 4)
+        #expect(iv.textAnswer(1) == "40")
+        try iv.answer(integer: 5)
+        #expect(iv.textAnswer(1) == "40", "once: the first value stays")
     }
 
     @Test func defaultsPreloadAndReadonly() throws {

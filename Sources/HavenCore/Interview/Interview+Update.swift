@@ -140,13 +140,18 @@ extension Interview {
     }
 
     /// Evaluates node `n`'s calculation and stores the result if it differs
-    /// from the stored value: a calculate keeps `string()` of it (as ODK);
+    /// from the stored value: a calculate keeps `string()` of it (as ODK),
+    /// nothing for a numeric NaN;
     /// a question with a calculation (a read-only computed text, say) gets
     /// the result converted to its type, or no value when it does not
     /// convert. True if the stored value changed.
     func storeCalculate(_ n: Int, _ path: InstancePath, slot s: Int) -> Bool {
         let node = instrument.nodes[n]
         let value = evaluate(node.calculate, node: n, path: path)
+        // A numeric NaN (a calculation over unanswered questions) is no
+        // value, as in JavaRosa: `once(int(random() * ${size}) + 1)` must
+        // wait for `size` instead of freezing on NaN.
+        if case .number(let x) = value, x.isNaN { return clear(s) }
         let old = store.slots[s]
         switch node.kind {
         case .calculate, .text:
