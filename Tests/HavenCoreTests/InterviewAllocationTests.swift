@@ -68,4 +68,37 @@ import Testing
         #expect(haven_thread_allocations() > probe && array.count >= 100)
         #expect(iv.textAnswer(5) != nil)
     }
+
+    /// Adding repeat instances, prompts and privacy checks allocate nothing either.
+    @Test func repeatsAndPrivacyChecksAllocateNothing() throws {
+        var b = InstrumentBuilder()
+        b.node(.group, "s", label: "S") { n, _ in n.flags = 0x01 }                    // 0
+        b.node(.repeat, "r", parent: 0, label: "R") { n, _ in n.repeatCapacity = 60 }  // 1
+        b.node(.text, "t", parent: 1, label: "T")                                     // 2
+        b.node(.calculate, "p", parent: 1) { n, b in n.calculate = b.expr(Asm.position + Asm.end) }  // 3
+        var limits = EngineLimits.standard
+        limits.repeatCapacity = 60
+        let iv = try b.start(limits: limits)
+        let text = Array("answer".utf8)
+        try iv.choose(yes: true)
+        var i = 0
+        func add() throws {
+            try text.withUnsafeBytes { try iv.answer(text: $0) }
+            iv.next()
+            try iv.choose(yes: true)
+        }
+        while i < 5 {
+            try add()
+            i += 1
+        }
+        let before = haven_thread_allocations()
+        while i < 55 {
+            try add()
+            i += 1
+        }
+        let after = haven_thread_allocations()
+        #expect(after - before == 0, "adding instances allocated \(after - before) times")
+        #expect(iv.instanceCount(ofRepeat: 1) == 56)
+        #expect(iv.textAnswer(3, InstancePath([54])) == "55")
+    }
 }

@@ -284,6 +284,18 @@ func consentForm(languages: [String] = ["default"]) -> InstrumentBuilder {
         #expect(throws: InterviewError.choiceOutOfRange(2)) { try iv.toggleChoice(at: 2) }
     }
 
+    @Test func choiceLabelsWithOutputs() throws {
+        var b = InstrumentBuilder()
+        b.node(.text, "name", label: "Name")                                                   // 0
+        let out = InstrumentBuilder.output(b.expr(Asm.node(0) + Asm.end))
+        let who = b.list([("me", "Me"), ("other", "Someone other than \(out)")])
+        b.node(.selectOne, "who", label: "Who?") { n, _ in n.choiceList = who }                // 1
+        let iv = try b.start()
+        try iv.answer("Ana")
+        iv.next()
+        #expect(iv.choiceLabels == ["Me", "Someone other than Ana"])
+    }
+
     @Test func jumpToGroup() throws {
         var b = InstrumentBuilder()
         b.node(.text, "a", label: "A")                                    // 0

@@ -127,10 +127,15 @@ public struct Instrument {
         string(choiceValueRef(list: list, item: item))
     }
 
-    /// Item `item`'s label in `language` (raw).
-    public func choiceLabel(list: Int, item: Int, language: Int) -> UnsafeRawBufferPointer {
+    /// Text ref of item `item`'s label.
+    public func choiceLabelRef(list: Int, item: Int) -> UInt32 {
         let info = choiceLists[list]
-        return text(bytes.loadLE(UInt32.self, at: info.itemsOffset + item * info.itemSize + 4), language: language)
+        return bytes.loadLE(UInt32.self, at: info.itemsOffset + item * info.itemSize + 4)
+    }
+
+    /// Item `item`'s label in `language` (raw: outputs not substituted).
+    public func choiceLabel(list: Int, item: Int, language: Int) -> UnsafeRawBufferPointer {
+        text(choiceLabelRef(list: list, item: item), language: language)
     }
 
     /// Column `column` of an item as the VM's `itemColumn` sees it: 0 the

@@ -33,6 +33,8 @@ extension Interview {
     }
 
     /// Choice `position` (0 ..< `screen.choiceCount`) of the current select.
+    /// A label with outputs is rendered (in the question's context) into a
+    /// buffer valid until the next call of `choice(at:)`.
     public func choice(at position: Int) -> ScreenChoice? {
         guard position >= 0, position < choiceCount, case .question(let node, let path) = self.position else {
             return nil
@@ -46,9 +48,22 @@ extension Interview {
         var selected = false
         if slot.tag == .choice { selected = Int(slot.bits) == item }
         if slot.tag == .choices { selected = Self.contains(store.bytes(s), token: value) }
-        return ScreenChoice(item: item, value: value,
-                            label: instrument.choiceLabel(list: list, item: item, language: language),
-                            isSelected: selected)
+        var label = instrument.choiceLabel(list: list, item: item, language: language)
+        if Self.hasOutput(label) {
+            var w = ByteWriter(choiceText)
+            let range = render(instrument.choiceLabelRef(list: list, item: item), node: n, path: path, into: &w)
+            label = UnsafeRawBufferPointer(choiceText).slice(range.0, range.1)
+        }
+        return ScreenChoice(item: item, value: value, label: label, isSelected: selected)
+    }
+
+    static func hasOutput(_ text: UnsafeRawBufferPointer) -> Bool {
+        var i = 0
+        while i < text.count {
+            if text[i] == 0x01 { return true }
+            i += 1
+        }
+        return false
     }
 
     func screenBytes(_ range: (Int, Int)) -> UnsafeRawBufferPointer {

@@ -45,6 +45,8 @@ public final class Interview<Clock: InterviewClock> {
     var hintRange = (0, 0)
     var messageRange = (0, 0)
     let choiceBuffer: UnsafeMutableBufferPointer<UInt32>
+    /// The label of the choice last read with `choice(at:)` when it has outputs.
+    let choiceText: UnsafeMutableRawBufferPointer
     var choiceCount = 0
     var screenReadonly = false
     var screenRequired = false
@@ -95,6 +97,8 @@ public final class Interview<Clock: InterviewClock> {
         screenText.fill(0)
         choiceBuffer = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: longestList)
         choiceBuffer.initialize(repeating: 0)
+        choiceText = UnsafeMutableRawBufferPointer.allocate(byteCount: max(limits.screenTextBytes / 4, 256), alignment: 1)
+        choiceText.fill(0)
         writeInstanceID()
         update()
         position = instrument.nodeCount == 0 ? .end : walk(.enter(0, .root))
@@ -107,6 +111,7 @@ public final class Interview<Clock: InterviewClock> {
         instanceIDBuffer.deallocate()
         screenText.deallocate()
         choiceBuffer.deallocate()
+        choiceText.deallocate()
     }
 
     /// Zeroes every answer, the screen and the instance id, and closes the
@@ -115,6 +120,7 @@ public final class Interview<Clock: InterviewClock> {
     public func wipe() {
         store.wipe()
         screenText.fill(0)
+        choiceText.fill(0)
         instanceIDBuffer.fill(0)
         choiceBuffer.update(repeating: 0)
         history.removeAll()
