@@ -34,7 +34,7 @@ public enum BacktrackingRegex {
     /// unsupported pattern, or when the memory or step limit is exceeded.
     public static func matches(_ value: UnsafeRawBufferPointer, pattern: UnsafeRawBufferPointer,
                                memory: UnsafeMutableRawBufferPointer) -> Bool {
-        let layout = RegexMemory(memory)
+        guard let layout = RegexMemory(memory) else { return false }
         var compiler = RegexCompiler(pattern: pattern, program: layout.program, capacity: layout.programCapacity)
         guard compiler.compile() else { return false }
         var matcher = RegexMatcher(program: layout.program, subject: value, registers: layout.registers,
@@ -45,7 +45,7 @@ public enum BacktrackingRegex {
     /// Whether `pattern` is in the supported subset and fits `memory` (the
     /// host compiler checks literal patterns with this).
     public static func isSupported(_ pattern: UnsafeRawBufferPointer, memory: UnsafeMutableRawBufferPointer) -> Bool {
-        let layout = RegexMemory(memory)
+        guard let layout = RegexMemory(memory) else { return false }
         var compiler = RegexCompiler(pattern: pattern, program: layout.program, capacity: layout.programCapacity)
         return compiler.compile()
     }
@@ -60,16 +60,18 @@ struct RegexMemory {
     let stack: UnsafeMutablePointer<Int32>
     let stackCapacity: Int
 
-    init(_ memory: UnsafeMutableRawBufferPointer) {
+    /// Nil when `memory` is too small to hold anything useful.
+    init?(_ memory: UnsafeMutableRawBufferPointer) {
         let words = memory.count / 4
-        let all = memory.baseAddress!.bindMemory(to: Int32.self, capacity: words)
         let registerWords = BacktrackingRegex.registerCount
-        let programWords = max(0, (words - registerWords) / 4)
+        guard let base = memory.baseAddress, words >= registerWords + 16 else { return nil }
+        let all = base.bindMemory(to: Int32.self, capacity: words)
+        let programWords = (words - registerWords) / 4
         program = all
         programCapacity = programWords
         registers = all + programWords
         stack = all + programWords + registerWords
-        stackCapacity = max(0, (words - programWords - registerWords) / 2)
+        stackCapacity = (words - programWords - registerWords) / 2
     }
 }
 
