@@ -109,4 +109,21 @@ import Testing
         })
         #expect(matches(String(repeating: "abc", count: 5), "(abc|def){5}"))
     }
+
+    /// Random patterns over the syntax's characters, in scarce and ample
+    /// memory: compiling and matching always return.
+    @Test func fuzzedPatternsNeverCrash() {
+        var rng = SplitMix64(seed: 99)
+        let alphabet = Array("ab()[]{}|*+?.^$\\-,0123dws:éu")
+        let small = UnsafeMutableRawBufferPointer.allocate(byteCount: 200, alignment: 8)
+        defer { small.deallocate() }
+        for _ in 0..<20_000 {
+            let pattern = String((0..<rng.next(below: 16)).map { _ in alphabet[rng.next(below: alphabet.count)] })
+            let value = String((0..<rng.next(below: 12)).map { _ in Array("ab1 é")[rng.next(below: 5)] })
+            _ = matches(value, pattern)
+            _ = Array(value.utf8).withUnsafeBytes { v in
+                Array(pattern.utf8).withUnsafeBytes { p in BacktrackingRegex.matches(v, pattern: p, memory: small) }
+            }
+        }
+    }
 }
