@@ -15,6 +15,11 @@
 /// an unsupported pattern never matches; the host compiler refuses such a
 /// pattern when it is a literal.
 ///
+/// Repetitions behave as Java's: a repeated group that matches the empty
+/// string ends its repetition there (Java's `Loop`), so answers agree with
+/// `Pattern.matches` even for anchors inside repeated groups (checked
+/// against Java itself in the tests).
+///
 /// The pattern is compiled into a small program (Thompson-style: char,
 /// class, split, jump) in fixed memory and run by a backtracking matcher
 /// with an explicit stack and a step limit: an over-complex pattern or
