@@ -4,8 +4,9 @@
 // with the `@_extern(c)` crypto suite (ExternSodium). No Foundation; print
 // only simple strings and interpolated integers.
 //
-// For now it checks the crypto layer; store and interview checks go here
-// once those parts of the core exist.
+// It checks the crypto layer, the store (StoreSelfTest.swift) and the
+// expression VM (ExpressionSelfTest.swift); interview checks go here once
+// that part of the core exists.
 
 // `Never` cannot be spelled in a C signature, so the extern returns Void and
 // a wrapper states that it does not return.
@@ -77,6 +78,7 @@ struct EmbeddedSelfTest {
         curves(&t)
         argon2(&t)
         storeChecks(&t)
+        expressionChecks(&t)
         if t.failed > 0 {
             print("embedded self-test: \(t.failed) of \(t.passed + t.failed) checks FAILED")
             c_exit(1)
