@@ -5,8 +5,8 @@
 // only simple strings and interpolated integers.
 //
 // It checks the crypto layer, the store (StoreSelfTest.swift) and the
-// expression VM (ExpressionSelfTest.swift); interview checks go here once
-// that part of the core exists.
+// expression VM (ExpressionSelfTest.swift) and the interview engine
+// (InterviewSelfTest.swift).
 
 // `Never` cannot be spelled in a C signature, so the extern returns Void and
 // a wrapper states that it does not return.
@@ -79,6 +79,7 @@ struct EmbeddedSelfTest {
         argon2(&t)
         storeChecks(&t)
         expressionChecks(&t)
+        interviewChecks(&t)
         if t.failed > 0 {
             print("embedded self-test: \(t.failed) of \(t.passed + t.failed) checks FAILED")
             c_exit(1)
