@@ -108,6 +108,7 @@ import Testing
         ("'unterminated", "string literal", 1),
         ("1 ! 2", "'!'", 3),
         ("", "expression", 1),
+        ("${age} > 5", "reference '${age}'", 1),
     ])
     func refusesWhatTheVMCannotRun(_ source: String, _ construct: String, _ column: Int) {
         let error = refusal(source)

@@ -5,7 +5,8 @@
 // only simple strings and interpolated integers.
 //
 // It checks the crypto layer, the store (StoreSelfTest.swift) and the
-// interview engine (InterviewSelfTest.swift).
+// expression VM (ExpressionSelfTest.swift) and the interview engine
+// (InterviewSelfTest.swift).
 
 // `Never` cannot be spelled in a C signature, so the extern returns Void and
 // a wrapper states that it does not return.
@@ -77,6 +78,7 @@ struct EmbeddedSelfTest {
         curves(&t)
         argon2(&t)
         storeChecks(&t)
+        expressionChecks(&t)
         interviewChecks(&t)
         if t.failed > 0 {
             print("embedded self-test: \(t.failed) of \(t.passed + t.failed) checks FAILED")

@@ -15,6 +15,11 @@
 /// an unsupported pattern never matches; the host compiler refuses such a
 /// pattern when it is a literal.
 ///
+/// Repetitions behave as Java's: a repeated group that matches the empty
+/// string ends its repetition there (Java's `Loop`), so answers agree with
+/// `Pattern.matches` even for anchors inside repeated groups (checked
+/// against Java itself in the tests).
+///
 /// The pattern is compiled into a small program (Thompson-style: char,
 /// class, split, jump) in fixed memory and run by a backtracking matcher
 /// with an explicit stack and a step limit: an over-complex pattern or
@@ -34,9 +39,19 @@ public enum BacktrackingRegex {
     /// unsupported pattern, or when the memory or step limit is exceeded.
     public static func matches(_ value: UnsafeRawBufferPointer, pattern: UnsafeRawBufferPointer,
                                memory: UnsafeMutableRawBufferPointer) -> Bool {
-        let layout = RegexMemory(memory)
+        outcome(value, pattern: pattern, memory: memory) == .match
+    }
+
+    /// The answer, or why there is none.
+    enum Outcome {
+        case match, noMatch, unsupported, gaveUp
+    }
+
+    static func outcome(_ value: UnsafeRawBufferPointer, pattern: UnsafeRawBufferPointer,
+                        memory: UnsafeMutableRawBufferPointer) -> Outcome {
+        guard let layout = RegexMemory(memory) else { return .unsupported }
         var compiler = RegexCompiler(pattern: pattern, program: layout.program, capacity: layout.programCapacity)
-        guard compiler.compile() else { return false }
+        guard compiler.compile() else { return .unsupported }
         var matcher = RegexMatcher(program: layout.program, subject: value, registers: layout.registers,
                                    stack: layout.stack, stackCapacity: layout.stackCapacity)
         return matcher.run()
@@ -45,7 +60,7 @@ public enum BacktrackingRegex {
     /// Whether `pattern` is in the supported subset and fits `memory` (the
     /// host compiler checks literal patterns with this).
     public static func isSupported(_ pattern: UnsafeRawBufferPointer, memory: UnsafeMutableRawBufferPointer) -> Bool {
-        let layout = RegexMemory(memory)
+        guard let layout = RegexMemory(memory) else { return false }
         var compiler = RegexCompiler(pattern: pattern, program: layout.program, capacity: layout.programCapacity)
         return compiler.compile()
     }
@@ -60,16 +75,18 @@ struct RegexMemory {
     let stack: UnsafeMutablePointer<Int32>
     let stackCapacity: Int
 
-    init(_ memory: UnsafeMutableRawBufferPointer) {
+    /// Nil when `memory` is too small to hold anything useful.
+    init?(_ memory: UnsafeMutableRawBufferPointer) {
         let words = memory.count / 4
-        let all = memory.baseAddress!.bindMemory(to: Int32.self, capacity: words)
         let registerWords = BacktrackingRegex.registerCount
-        let programWords = max(0, (words - registerWords) / 4)
+        guard let base = memory.baseAddress, words >= registerWords + 16 else { return nil }
+        let all = base.bindMemory(to: Int32.self, capacity: words)
+        let programWords = (words - registerWords) / 4
         program = all
         programCapacity = programWords
         registers = all + programWords
         stack = all + programWords + registerWords
-        stackCapacity = max(0, (words - programWords - registerWords) / 2)
+        stackCapacity = (words - programWords - registerWords) / 2
     }
 }
 
@@ -84,8 +101,8 @@ enum RegexOp {
     static let lineStart: Int32 = 6
     static let lineEnd: Int32 = 7
     static let match: Int32 = 8
-    static let mark: Int32 = 9        // register: remember the position
-    static let progress: Int32 = 10   // register: fail unless the position moved
+    static let mark: Int32 = 9          // register: remember the position
+    static let ifNoProgress: Int32 = 10 // register, offset: jump if the position has not moved
 
     static let rangeItem: Int32 = 0
     static let digitItem: Int32 = 1
@@ -214,7 +231,7 @@ struct RegexCompiler {
             return true
         case 0x5C:  // backslash
             position += 1
-            escape(inClass: false)
+            escape()
             return false
         case 0x2A, 0x2B, 0x3F, 0x7B, 0x29:  // dangling quantifier or )
             failed = true
@@ -254,84 +271,96 @@ struct RegexCompiler {
         return digits > 0 ? value : nil
     }
 
-    /// Rewrites the body at start..<count as `minimum` copies then either a
-    /// loop (`maximum` -1) or `maximum - minimum` optional copies.
+    /// Rewrites the body at start..<count as the repetition: `minimum`
+    /// required copies, then a loop (`maximum` -1) or `maximum - minimum`
+    /// optional copies, each of which may instead leave the repetition.
+    /// As in Java's `Loop`, when a body that can match empty does so, the
+    /// repetition ends there (even below the minimum): each copy of such a
+    /// body is wrapped in `mark r … ifNoProgress r → exit`. The construct
+    /// is built after the body, exits patched, then moved down over it.
     private mutating func repeatBody(from start: Int, minimum: Int, maximum: Int, nullable: Bool, lazy: Bool) -> Bool {
         let length = count - start
         if maximum == 0 {
-            count = start  // x{0}: matches only the empty string
+            count = start  // x{0}: only the empty string
             return true
         }
-        // A nullable body under + is the same as under *.
-        let min = (nullable && maximum == -1) ? 0 : minimum
-        if min == 0 && maximum == -1 {
-            star(from: start, nullable: nullable, lazy: lazy)
-            return true
-        }
-        if min == 0 {
-            // First copy becomes optional in place; more optional copies follow.
-            optional(from: start, lazy: lazy)
-            let body = start + 3
-            var i = 1
-            while i < maximum && !failed {
-                let copyStart = count
-                copy(from: body, length: length)
-                optional(from: copyStart, lazy: lazy)
-                i += 1
-            }
-            return true
-        }
-        var i = 1
-        while i < min && !failed { copy(from: start, length: length); i += 1 }
-        if maximum == -1 {
-            let loopStart = count
-            copy(from: start, length: length)
-            star(from: loopStart, nullable: nullable, lazy: lazy)
-        } else {
-            var j = min
-            while j < maximum && !failed {
-                let copyStart = count
-                copy(from: start, length: length)
-                optional(from: copyStart, lazy: lazy)
-                j += 1
-            }
-        }
-        return nullable
-    }
-
-    /// body* : L: split(body, out); [mark r] body [progress r] jump L; out.
-    private mutating func star(from start: Int, nullable: Bool, lazy: Bool) {
         var register = -1
         if nullable {
-            if registersUsed == BacktrackingRegex.registerCount { failed = true; return }
+            if registersUsed == BacktrackingRegex.registerCount { failed = true; return false }
             register = registersUsed
             registersUsed += 1
-            insert(5, at: start)
-            if failed { return }
-            program[start + 3] = RegexOp.mark
-            program[start + 4] = Int32(register)
-            emit(RegexOp.progress)
-            emit(Int32(register))
-        } else {
-            insert(3, at: start)
-            if failed { return }
         }
-        emit(RegexOp.jump)
-        emit(Int32(start - (count - 1)))
-        setSplit(at: start, to: count, lazy: lazy)
+        let build = count
+        var exits = -1  // chain of operands to patch with the exit
+        var i = 0
+        while i < minimum && !failed {
+            guardedCopy(from: start, length: length, register: register, exits: &exits)
+            i += 1
+        }
+        if maximum == -1 {
+            let loop = count
+            exitSplit(lazy: lazy, exits: &exits)
+            guardedCopy(from: start, length: length, register: register, exits: &exits)
+            emit(RegexOp.jump)
+            emit(Int32(loop - (count - 1)))
+        } else {
+            while i < maximum && !failed {
+                exitSplit(lazy: lazy, exits: &exits)
+                guardedCopy(from: start, length: length, register: register, exits: &exits)
+                i += 1
+            }
+        }
+        if failed { return false }
+        // Patch every exit to the end of the construct.
+        while exits >= 0 {
+            let instruction = exits
+            let operand = program[instruction] == RegexOp.split && lazy ? instruction + 1 : instruction + 2
+            exits = Int(program[operand])
+            program[operand] = Int32(count - instruction)
+        }
+        // Move the construct down over the original body.
+        var j = 0
+        let size = count - build
+        while j < size { program[start + j] = program[build + j]; j += 1 }
+        count = start + size
+        return nullable || minimum == 0
     }
 
-    /// body? : split(body, out) body; out.
-    private mutating func optional(from start: Int, lazy: Bool) {
-        insert(3, at: start)
+    /// A split between the next copy and the repetition's exit (the exit
+    /// operand, patched later, is chained through `exits`).
+    private mutating func exitSplit(lazy: Bool, exits: inout Int) {
+        let at = count
+        emit(RegexOp.split)
+        emit(lazy ? 0 : 3)
+        emit(lazy ? 3 : 0)
         if failed { return }
-        setSplit(at: start, to: count, lazy: lazy)
+        link(operand: lazy ? at + 1 : at + 2, instruction: at, exits: &exits)
     }
 
-    private mutating func setSplit(at start: Int, to out: Int, lazy: Bool) {
-        program[start] = RegexOp.split
-        program[start + 1] = lazy ? Int32(out - start) : 3
-        program[start + 2] = lazy ? 3 : Int32(out - start)
+    /// One copy of the body; for a body that can match empty, wrapped so an
+    /// empty match leaves the repetition.
+    private mutating func guardedCopy(from start: Int, length: Int, register: Int, exits: inout Int) {
+        if register >= 0 {
+            emit(RegexOp.mark)
+            emit(Int32(register))
+        }
+        copy(from: start, length: length)
+        if register >= 0 {
+            let at = count
+            emit(RegexOp.ifNoProgress)
+            emit(Int32(register))
+            emit(0)
+            if failed { return }
+            link(operand: at + 2, instruction: at, exits: &exits)
+        }
+    }
+
+    /// Chains an exit operand: it holds the previous chained instruction
+    /// (-1: none) until `repeatBody` patches it. Nothing is inserted while a
+    /// repetition is built, so the indexes stay put.
+    private mutating func link(operand: Int, instruction: Int, exits: inout Int) {
+        program[operand] = Int32(exits)
+        exits = instruction
     }
 
     private mutating func characterClass() {
@@ -339,6 +368,7 @@ struct RegexCompiler {
         emit(RegexOp.charClass)
         emit(0)
         emit(0)
+        if failed { return }
         var items: Int32 = 0
         if peek == 0x5E { program[header + 1] = 1; position += 1 }
         var first = true
@@ -383,7 +413,7 @@ struct RegexCompiler {
             emitItem(RegexOp.rangeItem, low, high)
             items += 1
         }
-        program[header + 2] = items
+        if !failed { program[header + 2] = items }
     }
 
     private mutating func emitItem(_ kind: Int32, _ low: UInt32, _ high: UInt32) {
@@ -393,7 +423,7 @@ struct RegexCompiler {
     }
 
     /// After a backslash outside a class.
-    private mutating func escape(inClass: Bool) {
+    private mutating func escape() {
         guard let e = peek else { failed = true; return }
         if let kind = Self.shorthand(e) {
             position += 1

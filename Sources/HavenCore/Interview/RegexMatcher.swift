@@ -3,7 +3,7 @@
 /// other (program counter, position) on a fixed stack; on failure it pops.
 /// A `mark` pushes an undo entry for its register so that popping restores
 /// it. Bounded by `BacktrackingRegex.stepLimit` steps and the stack size:
-/// running out of either answers false.
+/// running out of either gives up (and `regex()` answers false).
 struct RegexMatcher {
     let program: UnsafeMutablePointer<Int32>
     let subject: UnsafeRawBufferPointer
@@ -11,7 +11,7 @@ struct RegexMatcher {
     let stack: UnsafeMutablePointer<Int32>
     let stackCapacity: Int
 
-    mutating func run() -> Bool {
+    mutating func run() -> BacktrackingRegex.Outcome {
         let end = subject.count
         var pc = 0
         var position = 0
@@ -21,7 +21,7 @@ struct RegexMatcher {
         while r < BacktrackingRegex.registerCount { registers[r] = -1; r += 1 }
         while true {
             steps += 1
-            if steps > BacktrackingRegex.stepLimit { return false }
+            if steps > BacktrackingRegex.stepLimit { return .gaveUp }
             var ok = true
             let op = program[pc]
             switch op {
@@ -45,7 +45,7 @@ struct RegexMatcher {
                     if classContains(at: pc, scalar) { position += length; pc += 3 + 3 * items } else { ok = false }
                 } else { ok = false }
             case RegexOp.split:
-                if top + 2 > stackCapacity * 2 { return false }
+                if top + 2 > stackCapacity * 2 { return .gaveUp }
                 stack[top] = Int32(pc) + program[pc + 2]
                 stack[top + 1] = Int32(position)
                 top += 2
@@ -57,20 +57,20 @@ struct RegexMatcher {
             case RegexOp.lineEnd:
                 if isAtEnd(position) { pc += 1 } else { ok = false }
             case RegexOp.match:
-                if position == end { return true }
+                if position == end { return .match }
                 ok = false
             case RegexOp.mark:
-                if top + 2 > stackCapacity * 2 { return false }
+                if top + 2 > stackCapacity * 2 { return .gaveUp }
                 let register = Int(program[pc + 1])
                 stack[top] = -1 - Int32(register)  // an undo entry
                 stack[top + 1] = registers[register]
                 top += 2
                 registers[register] = Int32(position)
                 pc += 2
-            case RegexOp.progress:
-                if registers[Int(program[pc + 1])] == Int32(position) { ok = false } else { pc += 2 }
+            case RegexOp.ifNoProgress:
+                pc += registers[Int(program[pc + 1])] == Int32(position) ? Int(program[pc + 2]) : 3
             default:
-                return false
+                return .unsupported
             }
             if ok { continue }
             // Backtrack: undo register marks until a branch to resume.
@@ -87,7 +87,7 @@ struct RegexMatcher {
                     break
                 }
             }
-            if !resumed { return false }
+            if !resumed { return .noMatch }
         }
     }
 

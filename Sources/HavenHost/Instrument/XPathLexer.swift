@@ -75,7 +75,17 @@ struct XPathLexer {
         case "]": index += 1; return .rightBracket
         case ",": index += 1; return .comma
         case "@": index += 1; return .at
-        case "$": index += 1; return .dollar
+        case "$":
+            if next == "{" {
+                var end = index
+                while end < characters.count && characters[end] != "}" { end += 1 }
+                let reference = String(characters[index..<min(end + 1, characters.count)])
+                throw ExpressionCompileError(construct: "reference '\(reference)'",
+                                             message: "unexpanded XLSForm reference; compile the XForm pyxform writes",
+                                             column: column)
+            }
+            index += 1
+            return .dollar
         case "|": index += 1; return .pipe
         case "+": index += 1; return .op(.plus)
         case "-": index += 1; return .op(.minus)
