@@ -128,6 +128,22 @@ func sensitiveForm(postpone: Bool) -> InstrumentBuilder {
         #expect(iv.at == 4, "after a section reached by a jump, the form goes on in order")
     }
 
+    @Test func jumpingInsideASensitiveSectionAsksFirst() throws {
+        var b = InstrumentBuilder()
+        b.node(.text, "a", label: "A")                                       // 0
+        b.node(.group, "s", label: "S") { n, _ in n.flags = 0x01 }           // 1
+        b.node(.group, "inner", parent: 1, label: "Inner")                   // 2
+        b.node(.text, "q", parent: 2, label: "Q")                            // 3
+        let iv = try b.start()
+        try iv.jump(toGroup: 2)
+        #expect(iv.position == .privacyCheck(node: 1, instance: .root))
+        try iv.choose(yes: true)
+        #expect(iv.at == 3)
+        iv.back()
+        try iv.jump(toGroup: 2)
+        #expect(iv.at == 3, "confirmed: straight in")
+    }
+
     @Test func sensitiveRepeatAsksOnce() throws {
         var b = InstrumentBuilder()
         b.node(.repeat, "incident", label: "Incident") { n, _ in

@@ -105,14 +105,25 @@ extension Interview {
         }
     }
 
-    /// Jumps to the first screen of group or repeat `node` (a privacy check
-    /// first if it is sensitive and not yet confirmed). Inside repeats the
-    /// current screen's instances are kept where shared, the first instance
-    /// taken otherwise.
-    public func jump(toGroup node: Int) throws(InterviewError) {
+    /// Jumps to the first screen of group or repeat `target`. If it, or a
+    /// section around it, is sensitive and not yet confirmed, the jump lands
+    /// on the outermost such section's privacy check instead. Inside repeats
+    /// the current screen's instances are kept where shared, the first
+    /// instance taken otherwise.
+    public func jump(toGroup target: Int) throws(InterviewError) {
         try begin()
-        guard node >= 0, node < instrument.nodeCount, instrument.nodes[node].kind.isContainer else {
-            throw .notAGroup(node: node)
+        guard target >= 0, target < instrument.nodeCount, instrument.nodes[target].kind.isContainer else {
+            throw .notAGroup(node: target)
+        }
+        // Never into a sensitive section past its privacy check: a jump into
+        // (or inside) one not yet confirmed lands on its check instead.
+        var node = target
+        var a = target
+        while true {
+            let record = instrument.nodes[a]
+            if record.isSensitive && !isConfirmed(a) { node = a }
+            guard record.hasParent else { break }
+            a = Int(record.parent)
         }
         var path = InstancePath()
         let current = position.node.map { Int($0) }
@@ -151,6 +162,25 @@ extension Interview {
     }
 
     // MARK: Internals
+
+    /// Has sensitive section `node` (in the current screen's instances, or
+    /// the first) passed its privacy check?
+    func isConfirmed(_ node: Int) -> Bool {
+        var path = InstancePath()
+        let current = position.node.map { Int($0) }
+        var k = 0
+        while k < layout.depth(node) {
+            let r = layout.ancestor(node, level: k)
+            var index = 0
+            if let c = current, k < layout.depth(c), layout.ancestor(c, level: k) == r, k < position.instance.depth {
+                index = position.instance[k]
+            }
+            path.append(index)
+            k += 1
+        }
+        guard exists(node, path) else { return false }
+        return store.slots[layout.slot(node, path)].privacy == .confirmed
+    }
 
     func moveTo(_ next: InterviewPosition) {
         position = next

@@ -78,6 +78,8 @@ extension Interview {
     }
 
     /// Brings one slot up to date; true if its relevance or value changed.
+    /// A repeat's own slot is per parent instance, so its `relevant` is
+    /// evaluated once for all its instances (in the parent's context).
     func updateSlot(_ n: Int, _ path: InstancePath) -> Bool {
         let node = instrument.nodes[n]
         let s = layout.slot(n, path)
