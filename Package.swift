@@ -52,7 +52,7 @@ let package = Package(
         .executableTarget(
             name: "haven-bench",
             dependencies: [
-                "HavenDevice", "HavenSodium", "CSodium", "CAllocCounter",
+                "HavenDevice", "HavenSodium", "HavenHost", "CSodium", "CAllocCounter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "HavenCoreTests", dependencies: ["HavenCore", "HavenSodium", "CAllocCounter"]),
         .testTarget(name: "HavenSodiumTests", dependencies: ["HavenSodium", "HavenCore"]),
         .testTarget(name: "HavenDeviceTests", dependencies: ["HavenDevice", "HavenCore", "HavenSodium"]),
-        .testTarget(name: "HavenHostTests", dependencies: ["HavenHost"]),
+        .testTarget(name: "HavenHostTests", dependencies: ["HavenHost", "HavenCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -14,6 +14,7 @@ struct HavenBench: ParsableCommand {
             """,
         subcommands: [
             StoreCommand.self,
+            InterviewCommand.self,
         ],
         defaultSubcommand: StoreCommand.self
     )

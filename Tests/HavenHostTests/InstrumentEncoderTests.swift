@@ -57,3 +57,26 @@ private func u32(_ b: [UInt8], _ at: Int) -> UInt32 {
         #expect(try compile("household_roster", repeatCapacity: 5) != (try compile("household_roster", repeatCapacity: 50)))
     }
 }
+
+@Suite struct CompiledInstrumentCorruptionTests {
+    /// A real compiled form, cut at every length and with bytes flipped, is
+    /// refused by the device's decoder with a typed error, never a crash.
+    @Test func truncatedAndCorruptedInstrumentsAreRefused() throws {
+        let xml = try Data(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fixtures/forms/dv_module.xml"))
+        let bytes = try FormCompiler.compile(xml: xml, sourceName: "dv_module.xml", limits: CompileLimits(repeatCapacity: 50))
+        _ = try Instrument(bytes: bytes)
+        var refused = 0
+        for length in 0..<bytes.count {
+            do { _ = try Instrument(bytes: Array(bytes[0..<length])); Issue.record("accepted a \(length)-byte prefix") }
+            catch { refused += 1 }
+        }
+        #expect(refused == bytes.count)
+        var rng = SplitMix64(seed: 3)
+        for _ in 0..<2000 {
+            var copy = bytes
+            copy[rng.next(below: copy.count)] ^= UInt8(1 + rng.next(below: 255))
+            #expect(throws: InstrumentError.self) { try Instrument(bytes: copy) }
+        }
+    }
+}

@@ -233,7 +233,7 @@ import Testing
         #expect(form.node("member/member_no")?.calculate == "position(..)")
         #expect(form.node("member/eligible")?.calculate
             == "if( ../sex  = 'female' and  ../age  >= 15 and  ../age  <= 49, 1, 0)")
-        #expect(form.node("selected_member")?.calculate == "once(int(random() *  /data/hh_size ) + 1)")
+        #expect(form.node("selected_member")?.calculate == "if( /data/hh_size  > 0, once(int(random() *  /data/hh_size ) + 1), '')")
         #expect(form.node("visit/visit_date")?.constraint == ". <= today()")
     }
 

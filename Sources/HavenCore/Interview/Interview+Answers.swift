@@ -77,8 +77,18 @@ extension Interview {
         return (Int(node), path)
     }
 
+    /// After a value is stored: ODK commits an answer only when it passes
+    /// its constraint (JavaRosa's `answerQuestion` returns "constraint
+    /// violated" and keeps the model unchanged), so an invalid value is
+    /// shown with the form's message, but calculates, relevance and `once()`
+    /// do not see it until it is corrected.
     func answered() {
         validation = nil
+        if case .question(let node, let path) = position, check(Int(node), path) == .constraint {
+            validation = .constraint
+            refreshScreen()
+            return
+        }
         update()
         refreshScreen()
     }

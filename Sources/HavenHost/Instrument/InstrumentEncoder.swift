@@ -97,7 +97,9 @@ public enum InstrumentEncoder {
                         s += "\u{1}\(e)\u{2}"
                     }
                 }
-                refs.append(intern(s))
+                // pyxform pads text around <output/>s; ODK Collect shows labels
+                // trimmed, so the device gets them trimmed.
+                refs.append(intern(s.trimmingCharacters(in: .whitespacesAndNewlines)))
             }
             texts.append(refs)
             return UInt32(texts.count - 1)

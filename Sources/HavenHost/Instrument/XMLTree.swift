@@ -96,7 +96,12 @@ enum XMLTree {
         parser.shouldProcessNamespaces = false
         parser.shouldReportNamespacePrefixes = false
         parser.shouldResolveExternalEntities = false
+        // swift-corelibs-foundation's XMLParser is not safe to run on two
+        // threads at once (its libxml2 glue crashed under parallel tests),
+        // so parses are serialised.
+        xmlParserLock.lock()
         let finished = parser.parse()
+        xmlParserLock.unlock()
         if let problem = builder.problem {
             throw problem
         }
@@ -244,3 +249,6 @@ private final class TreeBuilder: NSObject, XMLParserDelegate {
         parser.abortParsing()
     }
 }
+
+/// Serialises `XMLParser.parse()` across threads (see `XMLTree.parse`).
+private let xmlParserLock = NSLock()
