@@ -68,8 +68,8 @@ extension LogStore {
 
     /// Appends an anchor for the current head and tail; moves the superblock
     /// to its twin when the anchor area is full, the block refuses the write,
-    /// or the key slots change.
-    func writeAnchor(replacingSlots: [KeySlot]? = nil) throws(StoreError) {
+    /// or the header changes (`newHeader`: key slots, PIN guard, epoch).
+    func writeAnchor(newHeader: SuperblockState? = nil) throws(StoreError) {
         anchorSeq += 1
         let slot = geo.anchorSlot
         try withUnsafeTemporaryAllocation(byteCount: slot, alignment: 16) { (buf) throws(StoreError) in
@@ -91,7 +91,7 @@ extension LogStore {
                 }
             }
             let sealed = UnsafeRawBufferPointer(buf)
-            if replacingSlots == nil && anchorIndex < geo.anchorsPerSuperblock {
+            if newHeader == nil && anchorIndex < geo.anchorsPerSuperblock {
                 do throws(FlashError) {
                     try flash.program(block: superblock.liveBlock, offset: geo.anchorsOffset + anchorIndex * slot,
                                       from: sealed)
@@ -104,8 +104,7 @@ extension LogStore {
                 }
             }
             do throws(StoreError) {
-                try Superblock<F, C>.compact(flash, &superblock, slots: replacingSlots ?? superblock.slots,
-                                             anchor: sealed)
+                try Superblock<F, C>.compact(flash, &superblock, to: newHeader ?? superblock, anchor: sealed)
             } catch {
                 if error == .flash(.powerLost) { isOpen = false }
                 throw error

@@ -106,10 +106,29 @@ public final class LogStore<F: Flash, C: CryptoSuite> {
     /// moves with them.
     public func replaceKeySlots(_ slots: [KeySlot]) throws(StoreError) {
         try ensureOpen()
-        try writeAnchor(replacingSlots: slots)
+        var next = superblock
+        next.slots = slots
+        try writeAnchor(newHeader: next)
+    }
+
+    /// Rewrites the PIN guard and the checkpoint epoch while mounted (reset
+    /// the failure count after an unlock; retire every checkpoint written
+    /// under the old epoch). One header move: durable on return.
+    public func rewriteHeader(pinGuard: PinGuard, checkpointEpoch: CheckpointEpoch) throws(StoreError) {
+        try ensureOpen()
+        var next = superblock
+        next.pinGuard = pinGuard
+        next.checkpointEpoch = checkpointEpoch
+        try writeAnchor(newHeader: next)
     }
 
     public var keySlots: [KeySlot] { superblock.slots }
+
+    /// The PIN guard as last written.
+    public var pinGuard: PinGuard { superblock.pinGuard }
+
+    /// The checkpoint epoch as last written.
+    public var checkpointEpoch: CheckpointEpoch { superblock.checkpointEpoch }
 
     /// How many times the superblock has moved to its twin (slot changes and
     /// full anchor areas): a wear figure for the superblock pair.

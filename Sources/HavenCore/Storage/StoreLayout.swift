@@ -15,8 +15,20 @@ public enum StoreLayout {
     public static let keyCheckOffset = 32
     public static let keyCheckSize = 16
     public static let slotsOffset = 48
-    public static let superHeaderBodySize = slotsOffset + keySlotCount * keySlotSize  // 496
-    public static let superHeaderSize = superHeaderBodySize + 4  // + CRC-32
+    /// The PIN guard (Docs/safety.md §2): u32 consecutive failed PIN
+    /// attempts, u32 flags, u64 reserved. Plaintext so it can be read and
+    /// written while the device is locked; the CRC makes a torn write
+    /// visible and the power-safe header move makes every update atomic.
+    public static let pinGuardOffset = slotsOffset + keySlotCount * keySlotSize  // 496
+    public static let pinGuardSize = 16
+    /// The checkpoint epoch: 16 random bytes mixed into the key that wraps
+    /// in-progress interview keys. Replacing it (a header move erases the
+    /// old copy) makes every earlier checkpoint undecryptable, even with the
+    /// data key (Docs/safety.md §5).
+    public static let checkpointEpochOffset = pinGuardOffset + pinGuardSize  // 512
+    public static let checkpointEpochSize = 16
+    public static let superHeaderBodySize = checkpointEpochOffset + checkpointEpochSize  // 528
+    public static let superHeaderSize = superHeaderBodySize + 4  // + CRC-32 = 532
 
     // MARK: Anchors (encrypted, appended after the superblock header)
     public static let anchorPlainSize = 48

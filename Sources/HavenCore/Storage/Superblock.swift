@@ -1,10 +1,15 @@
 /// What the superblock pair says, readable before unlock: which block is
-/// live, its generation, and the key slots. See `Docs/store-format.md` §2.
+/// live, its generation, the key slots, the PIN guard and the checkpoint
+/// epoch. See `Docs/store-format.md` §2.
 public struct SuperblockState: Sendable {
     public var liveBlock: Int
     public var generation: UInt32
     public var slots: [KeySlot]
     var keyCheck: [UInt8]
+    /// Consecutive failed PIN attempts (Docs/safety.md §2).
+    public var pinGuard: PinGuard
+    /// Mixed into the key that wraps in-progress interview keys (Docs/safety.md §5).
+    public var checkpointEpoch: CheckpointEpoch
 }
 
 /// The superblock pair (blocks 0 and 1): a plaintext, CRC-checked header with
@@ -20,7 +25,7 @@ public enum Superblock<F: Flash, C: CryptoSuite> {
         case torn
         case unsupported(UInt16)
         case mismatch
-        case valid(generation: UInt32, slots: [KeySlot], keyCheck: [UInt8])
+        case valid(SuperblockState)
     }
 
     /// Reads both headers and picks the live one. Needs no key.
@@ -35,9 +40,10 @@ public enum Superblock<F: Flash, C: CryptoSuite> {
             case .torn: sawTorn = block
             case .unsupported(let v): unsupported = v
             case .mismatch: mismatch = true
-            case .valid(let gen, let slots, let check):
-                if best == nil || gen &- best!.generation < 0x8000_0000 {
-                    best = SuperblockState(liveBlock: block, generation: gen, slots: slots, keyCheck: check)
+            case .valid(var state):
+                if best == nil || state.generation &- best!.generation < 0x8000_0000 {
+                    state.liveBlock = block
+                    best = state
                 }
             }
         }
@@ -75,14 +81,19 @@ public enum Superblock<F: Flash, C: CryptoSuite> {
                 slots.append(slot)
             }
             let check = [UInt8](b.slice(StoreLayout.keyCheckOffset, StoreLayout.keyCheckSize))
-            return .valid(generation: b.loadLE(at: 24), slots: slots, keyCheck: check)
+            return .valid(SuperblockState(
+                liveBlock: block, generation: b.loadLE(at: 24), slots: slots, keyCheck: check,
+                pinGuard: PinGuard.decode(b.slice(StoreLayout.pinGuardOffset, StoreLayout.pinGuardSize)),
+                checkpointEpoch: CheckpointEpoch.decode(b.slice(StoreLayout.checkpointEpochOffset,
+                                                                StoreLayout.checkpointEpochSize))))
         }
     }
 
     /// Formats a new, empty store: both superblocks erased, a generation-1
-    /// header with `slots` in block 0. Log blocks are left as they are; the
-    /// store erases each one before first use, and stale blocks from an
-    /// earlier key never authenticate. Cost does not depend on the flash size.
+    /// header with `slots`, a clear PIN guard and a random checkpoint epoch
+    /// in block 0. Log blocks are left as they are; the store erases each one
+    /// before first use, and stale blocks from an earlier key never
+    /// authenticate. Cost does not depend on the flash size.
     public static func format(_ flash: F, dataKey: UnsafeRawBufferPointer, slots: [KeySlot]) throws(StoreError) {
         precondition(slots.count <= StoreLayout.keySlotCount, "at most 4 key slots")
         let geo = try StoreGeometry(flash.geometry)
@@ -94,7 +105,9 @@ public enum Superblock<F: Flash, C: CryptoSuite> {
             try flash.erase(block: 1)
             try flash.erase(block: 0)
         } catch { throw .flash(error) }
-        try writeHeader(flash, geo, block: 0, generation: 1, slots: all, keyCheck: check)
+        let state = SuperblockState(liveBlock: 0, generation: 1, slots: all, keyCheck: check, pinGuard: .clear,
+                                    checkpointEpoch: .random(C.self))
+        try writeHeader(flash, geo, block: 0, state)
         do throws(FlashError) { try flash.sync() } catch { throw .flash(error) }
     }
 
@@ -112,11 +125,26 @@ public enum Superblock<F: Flash, C: CryptoSuite> {
     /// Replaces the key slots (new PIN, added recovery key). The latest anchor
     /// is carried over byte for byte, so no key is needed.
     public static func replaceSlots(_ flash: F, _ state: inout SuperblockState, slots: [KeySlot]) throws(StoreError) {
-        try compact(flash, &state, slots: slots, anchor: nil)
+        var next = state
+        next.slots = slots
+        try compact(flash, &state, to: next, anchor: nil)
     }
 
-    static func writeHeader(_ flash: F, _ geo: StoreGeometry, block: Int, generation: UInt32,
-                            slots: [KeySlot], keyCheck: [UInt8]) throws(StoreError) {
+    /// Rewrites the PIN guard and the checkpoint epoch while no store is
+    /// mounted (a PIN attempt on the lock screen). Same power-safe move as
+    /// `replaceSlots`: when it returns the new values are durable; a cut
+    /// before that leaves the old header or the new one, never neither. Two
+    /// erases and two programs, whatever the amount of data.
+    public static func rewriteHeader(_ flash: F, _ state: inout SuperblockState, pinGuard: PinGuard,
+                                     checkpointEpoch: CheckpointEpoch) throws(StoreError) {
+        var next = state
+        next.pinGuard = pinGuard
+        next.checkpointEpoch = checkpointEpoch
+        try compact(flash, &state, to: next, anchor: nil)
+    }
+
+    static func writeHeader(_ flash: F, _ geo: StoreGeometry, block: Int, _ state: SuperblockState) throws(StoreError) {
+        let slots = state.slots
         let size = geo.anchorsOffset
         try withUnsafeTemporaryAllocation(byteCount: size, alignment: 8) { (buf) throws(StoreError) in
             buf.fill(0xFF)
@@ -128,13 +156,16 @@ public enum Superblock<F: Flash, C: CryptoSuite> {
             buf.storeLE(UInt32(geo.flash.programUnit), at: 12)
             buf.storeLE(UInt32(geo.flash.eraseBlockSize), at: 16)
             buf.storeLE(UInt32(geo.flash.blockCount), at: 20)
-            buf.storeLE(generation, at: 24)
+            buf.storeLE(state.generation, at: 24)
             buf.storeLE(UInt32(StoreLayout.keySlotCount), at: 28)
-            keyCheck.withUnsafeBytes { buf.copy($0, to: StoreLayout.keyCheckOffset) }
+            state.keyCheck.withUnsafeBytes { buf.copy($0, to: StoreLayout.keyCheckOffset) }
             for (i, slot) in slots.enumerated() {
                 slot.encode(into: buf.slice(StoreLayout.slotsOffset + i * StoreLayout.keySlotSize,
                                             StoreLayout.keySlotSize))
             }
+            state.pinGuard.encode(into: buf.slice(StoreLayout.pinGuardOffset, StoreLayout.pinGuardSize))
+            state.checkpointEpoch.encode(into: buf.slice(StoreLayout.checkpointEpochOffset,
+                                                         StoreLayout.checkpointEpochSize))
             let body = StoreLayout.superHeaderBodySize
             buf.storeLE(CRC32.checksum(UnsafeRawBufferPointer(buf.slice(0, body))), at: body)
             do throws(FlashError) { try flash.program(block: block, offset: 0, from: UnsafeRawBufferPointer(buf)) } catch {
@@ -143,13 +174,13 @@ public enum Superblock<F: Flash, C: CryptoSuite> {
         }
     }
 
-    /// Moves the header to the other block with generation + 1, optionally
-    /// with `anchor` (a sealed anchor entry) as its first entry, then erases
-    /// the old block.
-    static func compact(_ flash: F, _ state: inout SuperblockState, slots given: [KeySlot],
+    /// Moves the header to the other block with generation + 1 and the
+    /// slots, PIN guard and epoch of `next`, optionally with `anchor` (a
+    /// sealed anchor entry) as its first entry, then erases the old block.
+    static func compact(_ flash: F, _ state: inout SuperblockState, to next: SuperblockState,
                         anchor: UnsafeRawBufferPointer?) throws(StoreError) {
-        precondition(given.count <= StoreLayout.keySlotCount, "at most 4 key slots")
-        var slots = given
+        precondition(next.slots.count <= StoreLayout.keySlotCount, "at most 4 key slots")
+        var slots = next.slots
         while slots.count < StoreLayout.keySlotCount { slots.append(.empty) }
         let geo = try StoreGeometry(flash.geometry)
         let other = 1 - state.liveBlock
@@ -168,7 +199,12 @@ public enum Superblock<F: Flash, C: CryptoSuite> {
         }
         do throws(FlashError) { try flash.erase(block: other) } catch { throw .flash(error) }
         let generation = state.generation &+ 1
-        try writeHeader(flash, geo, block: other, generation: generation, slots: slots, keyCheck: state.keyCheck)
+        var written = next
+        written.liveBlock = other
+        written.generation = generation
+        written.slots = slots
+        written.keyCheck = state.keyCheck
+        try writeHeader(flash, geo, block: other, written)
         if let carried {
             do throws(FlashError) { try flash.program(block: other, offset: geo.anchorsOffset, from: carried) } catch {
                 throw .flash(error)
@@ -179,9 +215,7 @@ public enum Superblock<F: Flash, C: CryptoSuite> {
             try flash.erase(block: state.liveBlock)
             try flash.sync()
         } catch { throw .flash(error) }
-        state.liveBlock = other
-        state.generation = generation
-        state.slots = slots
+        state = written
     }
 
     /// Index of the first erased anchor entry of `block` (entries are written
