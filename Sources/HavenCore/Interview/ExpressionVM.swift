@@ -31,6 +31,29 @@ public final class ExpressionVM {
         regexMemory.initializeMemory(as: UInt8.self, repeating: 0)
     }
 
+    /// Zeroes every buffer an evaluation can leave values in: the stack
+    /// (numbers and pointers of the last results), the string arena
+    /// (`concat` of answers, numbers turned into text), the number scratch
+    /// and the regex memory. Part of `Interview.wipe()` (quick exit, lock).
+    public func wipe() {
+        stack.update(repeating: .empty, count: stackCapacity)
+        arena.reset()
+        arena.base.initializeMemory(as: UInt8.self, repeating: 0, count: arena.capacity)
+        scratch.limbs.update(repeating: 0, count: NumberScratch.limbsPerNumber * NumberScratch.numberCount)
+        scratch.digits.update(repeating: 0, count: NumberScratch.digitCapacity)
+        regexMemory.fill(0)
+    }
+
+    /// Every buffer of the VM, for memory scans in tests (`Interview.forEachBuffer`).
+    func forEachBuffer(_ body: (UnsafeRawBufferPointer) -> Void) {
+        body(UnsafeRawBufferPointer(start: UnsafeRawPointer(stack), count: stackCapacity * MemoryLayout<ExprValue>.stride))
+        body(UnsafeRawBufferPointer(start: UnsafeRawPointer(arena.base), count: arena.capacity))
+        body(UnsafeRawBufferPointer(start: UnsafeRawPointer(scratch.limbs),
+                                    count: NumberScratch.limbsPerNumber * NumberScratch.numberCount * 4))
+        body(UnsafeRawBufferPointer(start: UnsafeRawPointer(scratch.digits), count: NumberScratch.digitCapacity))
+        body(UnsafeRawBufferPointer(regexMemory))
+    }
+
     deinit {
         stack.deinitialize(count: stackCapacity)
         stack.deallocate()

@@ -83,6 +83,7 @@ extension Interview {
     /// shown with the form's message, but calculates, relevance and `once()`
     /// do not see it until it is corrected.
     func answered() {
+        answerRevision &+= 1
         validation = nil
         if case .question(let node, let path) = position, check(Int(node), path) == .constraint {
             validation = .constraint

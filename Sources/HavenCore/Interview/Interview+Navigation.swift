@@ -63,6 +63,7 @@ extension Interview {
         try begin()
         switch position {
         case .privacyCheck(let node, let path):
+            answerRevision &+= 1
             let n = Int(node)
             let s = layout.slot(n, path)
             let privacy = store.slots[s].privacy

@@ -57,6 +57,10 @@ public final class Interview<Clock: InterviewClock> {
     /// Set when a calculate result could not be stored (arena full).
     public internal(set) var storageExhausted = false
     var closed = false
+    /// Counts changes of answers and privacy-check outcomes since the
+    /// interview started or was resumed: the safety layer writes a
+    /// checkpoint every K of them (Docs/safety.md §5).
+    public internal(set) var answerRevision: UInt64 = 0
 
     /// Starts an interview: lays out and allocates storage, draws the
     /// instance id, applies defaults and calculates, and moves to the first
@@ -114,16 +118,19 @@ public final class Interview<Clock: InterviewClock> {
         choiceText.deallocate()
     }
 
-    /// Zeroes every answer, the screen and the instance id, and closes the
-    /// interview: nothing of it stays in memory (quick exit, lock). Every
-    /// later call fails with `.closed`.
+    /// Zeroes every answer, the screen, the instance id and the expression
+    /// VM's buffers, and closes the interview: nothing of it stays in memory
+    /// (quick exit, lock). Every later call fails with `.closed` until
+    /// `restart` or `reload` reuses the engine.
     public func wipe() {
         store.wipe()
+        vm.wipe()
         screenText.fill(0)
         choiceText.fill(0)
         instanceIDBuffer.fill(0)
         choiceBuffer.update(repeating: 0)
         history.removeAll()
+        history.entries.update(repeating: NodeInstance(node: 0, path: .root))
         labelRange = (0, 0)
         hintRange = (0, 0)
         messageRange = (0, 0)

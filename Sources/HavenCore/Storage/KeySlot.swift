@@ -117,10 +117,17 @@ public enum KeySlots<C: CryptoSuite> {
             defer { C.zeroize(stretched) }
             try C.argon2id(password: pin, salt: salt, iterations: iterations,
                            memoryBytes: memoryKiB &* 1024, output: stretched)
-            label("haven pin kek v1") { info in
-                HKDF<C>.derive(salt: deviceSecret, inputKeyMaterial: UnsafeRawBufferPointer(stretched),
-                               info: info, output: kek)
-            }
+            pinKEK(stretched: UnsafeRawBufferPointer(stretched), deviceSecret: deviceSecret, kek: kek)
+        }
+    }
+
+    /// The second half of `pinKEK`: HKDF of an Argon2id output with the
+    /// device secret. Split out so a PIN attempt can run Argon2id once and
+    /// derive both the KEK and the duress check from it (Docs/safety.md §3).
+    public static func pinKEK(stretched: UnsafeRawBufferPointer, deviceSecret: UnsafeRawBufferPointer,
+                              kek: UnsafeMutableRawBufferPointer) {
+        label("haven pin kek v1") { info in
+            HKDF<C>.derive(salt: deviceSecret, inputKeyMaterial: stretched, info: info, output: kek)
         }
     }
 }

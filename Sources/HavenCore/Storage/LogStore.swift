@@ -99,8 +99,11 @@ public final class LogStore<F: Flash, C: CryptoSuite> {
     /// then closes. Nothing on the flash can be decrypted afterwards.
     public func cryptoErase() throws(StoreError) {
         release()
-        try Superblock<F, C>.cryptoErase(flash)
+        try Superblock<F, C>.cryptoErase(flash, liveBlock: superblock.liveBlock)
     }
+
+    /// The superblock block holding the live header (0 or 1).
+    public var liveSuperblock: Int { superblock.liveBlock }
 
     /// Replaces the key slots while mounted (PIN change). The current anchor
     /// moves with them.

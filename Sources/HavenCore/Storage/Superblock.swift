@@ -114,7 +114,13 @@ public enum Superblock<F: Flash, C: CryptoSuite> {
     /// Crypto-erase: erases the live superblock first (after that no key slot
     /// exists), then the other. Two erases whatever the amount of data.
     public static func cryptoErase(_ flash: F) throws(StoreError) {
-        let live = (try? inspect(flash))?.liveBlock ?? 0
+        try cryptoErase(flash, liveBlock: (try? inspect(flash))?.liveBlock ?? 0)
+    }
+
+    /// Crypto-erase when the caller knows which block is live (a mounted
+    /// store, a quick exit): reads nothing and allocates nothing first.
+    public static func cryptoErase(_ flash: F, liveBlock live: Int) throws(StoreError) {
+        precondition(live == 0 || live == 1, "superblock index")
         do throws(FlashError) {
             try flash.erase(block: live)
             try flash.erase(block: 1 - live)

@@ -1,0 +1,71 @@
+/// What the device needs to recognise the duress PIN without storing it:
+/// an Argon2id salt and cost, and a 32-byte tag
+///
+///     tag = HKDF-SHA256(salt = "", ikm = Argon2id(PIN, salt, iterations, memory),
+///                       info = "haven duress tag v1")
+///
+/// Made by the config builder from the duress PIN (`make`), carried in the
+/// signed config. A PIN attempt runs Argon2id once per distinct salt and
+/// cost among the PIN slots and this verifier — provisioning uses the same
+/// salt and cost for both, so normally once — and derives both the slot KEK
+/// and this tag from the one result, so a duress attempt and a real one do
+/// the same work (Docs/safety.md §3).
+///
+/// The tag does not involve the device secret (the host that builds the
+/// config cannot know it), so a copy of the config allows offline guessing
+/// of the duress PIN, at Argon2id cost per guess: the threat model says so.
+public struct DuressVerifier: Equatable, Sendable {
+    public var salt: [UInt8]
+    public var iterations: UInt32
+    public var memoryKiB: UInt32
+    public var tag: [UInt8]
+
+    public init(salt: [UInt8], iterations: UInt32, memoryKiB: UInt32, tag: [UInt8]) {
+        self.salt = salt
+        self.iterations = iterations
+        self.memoryKiB = memoryKiB
+        self.tag = tag
+    }
+
+    var isWellFormed: Bool { salt.count == CryptoSizes.argon2SaltBytes && tag.count == 32 }
+
+    /// Builds the verifier for `pin` (the config builder's side).
+    public static func make<C: CryptoSuite>(_: C.Type, pin: UnsafeRawBufferPointer, salt: [UInt8],
+                                            iterations: UInt32, memoryKiB: UInt32) throws(CryptoError) -> DuressVerifier {
+        precondition(salt.count == CryptoSizes.argon2SaltBytes, "Argon2id salt is 16 bytes")
+        var tag = [UInt8](repeating: 0, count: 32)
+        try withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { (stretched) throws(CryptoError) in
+            defer { C.zeroize(stretched) }
+            try argon2id(C.self, pin: pin, salt: salt, iterations: iterations, memoryKiB: memoryKiB, into: stretched)
+            tag.withUnsafeMutableBytes { out in Self.tag(C.self, stretched: UnsafeRawBufferPointer(stretched), into: out) }
+        }
+        return DuressVerifier(salt: salt, iterations: iterations, memoryKiB: memoryKiB, tag: tag)
+    }
+
+    /// Argon2id with an array salt (arrays' `withUnsafeBytes` only rethrows untyped).
+    static func argon2id<C: CryptoSuite>(_: C.Type, pin: UnsafeRawBufferPointer, salt: [UInt8], iterations: UInt32,
+                                         memoryKiB: UInt32, into out: UnsafeMutableRawBufferPointer) throws(CryptoError) {
+        let failure = salt.withUnsafeBytes { s -> CryptoError? in
+            do throws(CryptoError) {
+                try C.argon2id(password: pin, salt: s, iterations: iterations, memoryBytes: memoryKiB &* 1024, output: out)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// The tag for an Argon2id output.
+    static func tag<C: CryptoSuite>(_: C.Type, stretched: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) {
+        label("haven duress tag v1") { info in
+            HKDF<C>.derive(salt: UnsafeRawBufferPointer(start: nil, count: 0), inputKeyMaterial: stretched,
+                           info: info, output: out)
+        }
+    }
+
+    /// Same Argon2id inputs as a PIN slot?
+    func sharesKDF(with slot: KeySlot) -> Bool {
+        slot.kdfIterations == iterations && slot.kdfMemoryKiB == memoryKiB && slot.salt == salt
+    }
+}
