@@ -52,6 +52,7 @@ extension SafetyController {
         switch phase {
         case .unlocked:
             let length = realActive ? sealCheckpoint() : 0
+            if action != .lock { matchDecoyLanguage() }
             real.wipe()
             C.zeroize(memory.interviewKey)
             realActive = false
@@ -97,6 +98,23 @@ extension SafetyController {
             }
         case .erased:
             break
+        }
+    }
+
+    /// Shows the decoy in the language the real interview was in, when the
+    /// decoy has it (by name, e.g. "Kinyarwanda (rw)"): a questionnaire that
+    /// switches language as someone walks in is a tell. Re-renders one
+    /// screen; allocates nothing.
+    func matchDecoyLanguage() {
+        guard realActive else { return }
+        let name = real.instrument.languageName(real.language)
+        var j = 0
+        while j < decoy.instrument.languageCount {
+            if bytesEqual(decoy.instrument.languageName(j), name) {
+                if j != decoy.language { try? decoy.setLanguage(j) }
+                return
+            }
+            j += 1
         }
     }
 
