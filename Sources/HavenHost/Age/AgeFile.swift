@@ -321,10 +321,10 @@ public enum AgeFile {
         let chunksStart = start + AgeV1.payloadNonceSize
         let payloadCount = file.count - chunksStart
         guard payloadCount >= AgeV1.tagSize else { throw .truncated(offset: file.count) }
-        // If the payload authenticates, every chunk but the last is full, so
-        // the plaintext size follows from the payload size.
-        let chunkCount = (payloadCount + AgeV1.encryptedChunkSize - 1) / AgeV1.encryptedChunkSize
-        let plaintextCount = max(0, payloadCount - chunkCount * AgeV1.tagSize)
+        // At most one tag's worth less than the payload; trimmed to what the
+        // chunks held once they all authenticate. (A hostile payload need not
+        // have the shape a size-based count would assume.)
+        let capacity = payloadCount - AgeV1.tagSize
 
         let keys = SecretBytes(count: 32 + 12)
         let payloadKey = keys.bytes.slice(0, 32)
@@ -337,8 +337,8 @@ public enum AgeFile {
             }
         }
 
-        var plaintext = [UInt8](repeating: 0, count: plaintextCount)
-        let outcome: Result<Void, AgeError> = file.withUnsafeBytes { f in
+        var plaintext = [UInt8](repeating: 0, count: capacity)
+        let outcome: Result<Int, AgeError> = file.withUnsafeBytes { f in
             plaintext.withUnsafeMutableBytes { out in
                 var index = 0
                 var offset = chunksStart
@@ -367,7 +367,7 @@ public enum AgeFile {
                             if plainSize == 0 && index > 0 {
                                 return .failure(.emptyFinalChunk(index: index, offset: offset))
                             }
-                            return .success(())
+                            return .success(written + plainSize)
                         }
                         // A full chunk that opens unflagged: the real final
                         // chunk (and maybe more) was cut off.
@@ -388,7 +388,9 @@ public enum AgeFile {
             }
         }
         switch outcome {
-        case .success: return plaintext
+        case .success(let count):
+            plaintext.removeSubrange(count...)
+            return plaintext
         case .failure(let error):
             plaintext.withUnsafeMutableBytes { Sodium.zeroize($0) }
             throw error
