@@ -5,8 +5,8 @@
 // only simple strings and interpolated integers.
 //
 // It checks the crypto layer, the store (StoreSelfTest.swift) and the
-// expression VM (ExpressionSelfTest.swift) and the interview engine
-// (InterviewSelfTest.swift).
+// expression VM (ExpressionSelfTest.swift), the interview engine
+// (InterviewSelfTest.swift) and age sealing (SealSelfTest.swift).
 
 // `Never` cannot be spelled in a C signature, so the extern returns Void and
 // a wrapper states that it does not return.
@@ -80,6 +80,7 @@ struct EmbeddedSelfTest {
         storeChecks(&t)
         expressionChecks(&t)
         interviewChecks(&t)
+        sealChecks(&t)
         if t.failed > 0 {
             print("embedded self-test: \(t.failed) of \(t.passed + t.failed) checks FAILED")
             c_exit(1)
