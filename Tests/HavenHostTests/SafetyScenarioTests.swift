@@ -177,4 +177,66 @@ import Testing
         #expect(screens == ["note:intro", "members", "saves", "where", "amount", "borrowed", "goal", "note:thanks"])
         #expect(try s.c.finalizeInterview() == nil)
     }
+
+    /// The whole life of one interview: hidden mid-section, resumed with the
+    /// PIN, finished; the store record opens with the research identity —
+    /// with Haven's reader and with Debian's `age` — and with nothing the
+    /// device holds.
+    @Test func aFinishedInterviewIsSealedToTheResearchTeamOnly() throws {
+        let s = try SafetyScenario()
+        try s.unlock(SafetyScenario.pin)
+        try Self.interviewUpToInjured(s)
+        #expect(s.pressQuickExitButton() == .buttonPresses)
+        s.c.lock()
+        try s.unlock(SafetyScenario.pin)
+        #expect(s.here == "injured")
+        try s.choose("yes")
+        try s.next()
+        #expect(s.here == "note:support")
+        try s.next()
+        #expect(s.here == "note:thanks")
+        try s.next()
+        #expect(s.here == "end")
+        let expected = try s.c.withInterview { iv throws(InterviewError) in try iv.finalize() }
+        let checkpointEpoch = s.c.mountedStore!.checkpointEpoch
+
+        let id = try #require(try s.c.finalizeInterview())
+        #expect(s.here == "home")
+        let store = try #require(s.c.mountedStore)
+        let record = try store.read(id)
+        #expect(record.first == SafetyRecordType.sealedInterview.rawValue)
+        let sealed = Array(record.dropFirst())
+        #expect(sealed.starts(with: Array("age-encryption.org/v1\n".utf8)))
+        #expect(try AgeFile.decrypt(sealed, identities: [s.identity]) == expected)
+        #expect(throws: AgeError.self) { try AgeFile.decrypt(sealed, identities: [AgeIdentity.generate()]) }
+
+        // Debian's age opens it with the team's identity file.
+        let dir = try TempDir()
+        let file = try dir.write("record.age", sealed)
+        let key = try dir.write("identity.txt", s.identity.encoded + "\n")
+        let result = try runTool("/usr/bin/age", ["-d", "-i", key, file])
+        #expect(result.status == 0, "age -d failed: \(result.stderr)")
+        #expect(result.stdout == expected)
+
+        // The device keeps nothing that opens it or shows it: not the plain
+        // record in memory, not the answers on flash, not the checkpoint
+        // epoch its last checkpoint was wrapped under.
+        #expect(!s.memoryHolds(Array(expected.prefix(64))))
+        for secret in Self.secrets {
+            #expect(!s.memoryHolds(secret))
+            #expect(!s.flashHolds(secret))
+        }
+        #expect(store.checkpointEpoch != checkpointEpoch)
+        #expect(!s.flashHolds(checkpointEpoch.withBytes { Array($0) }))
+        // Only the sealed record is still owed to the host: every checkpoint is retired.
+        #expect(store.unpulledCount == 1)
+        #expect(store.newestUnretiredRecord() == id)
+        // Locked and unlocked again: nothing to resume; a new interview starts clean.
+        s.c.lock()
+        try s.unlock(SafetyScenario.pin)
+        #expect(s.here == "home")
+        try s.c.startInterview()
+        #expect(s.here == "note:intro")
+        #expect(try s.value("resp_code") == "")
+    }
 }

@@ -15,8 +15,9 @@ public enum SafetyError: Error, Equatable, Sendable {
     case interview(InterviewError)
     /// A primitive failed (Argon2id could not get its memory).
     case crypto(CryptoError)
-    /// Sealing the finished interview to the research team failed.
-    case seal
+    /// Sealing the finished interview to the research team failed (a
+    /// recipient in the config is not a usable X25519 key).
+    case seal(SealError)
     /// The operation needs an unlocked device (or the decoy, for decoy work).
     case locked
     /// No interview is on screen.
