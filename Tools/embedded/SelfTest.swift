@@ -80,6 +80,7 @@ struct EmbeddedSelfTest {
         storeChecks(&t)
         expressionChecks(&t)
         interviewChecks(&t)
+        safetyChecks(&t)
         sealChecks(&t)
         if t.failed > 0 {
             print("embedded self-test: \(t.failed) of \(t.passed + t.failed) checks FAILED")
