@@ -15,6 +15,7 @@ struct HavenBench: ParsableCommand {
         subcommands: [
             StoreCommand.self,
             InterviewCommand.self,
+            SafetyCommand.self,
         ],
         defaultSubcommand: StoreCommand.self
     )

@@ -6,7 +6,8 @@
 //
 // It checks the crypto layer, the store (StoreSelfTest.swift) and the
 // expression VM (ExpressionSelfTest.swift), the interview engine
-// (InterviewSelfTest.swift) and age sealing (SealSelfTest.swift).
+// (InterviewSelfTest.swift), age sealing (SealSelfTest.swift) and the safety
+// layer (SafetySelfTest.swift).
 
 // `Never` cannot be spelled in a C signature, so the extern returns Void and
 // a wrapper states that it does not return.
