@@ -55,8 +55,9 @@ extension SafetyController {
         switch phase {
         case .hidden, .decoyOnly:
             guard decoyActive else { throw .noInterview }
-            do throws(InterviewError) { _ = try decoy.finalize(into: memory.plain) } catch { throw .interview(error) }
-            C.zeroize(memory.plain)
+            // Checked like a real one (required questions, constraints), so the
+            // decoy behaves as a normal form, then dropped.
+            do throws(InterviewError) { try decoy.prepareFinalize() } catch { throw .interview(error) }
             decoy.wipe()
             decoyActive = false
             return nil
