@@ -34,8 +34,16 @@ extension SafetyController {
             }
             checkpointRevision = real.answerRevision
         } catch {
-            lastStoreError = error
+            noteStoreError(error)
         }
+    }
+
+    /// Keeps a store failure for the platform. After a power cut every later
+    /// call on the closed store says `.closed`, which is no news: the first
+    /// failure is the one worth keeping.
+    func noteStoreError(_ error: StoreError) {
+        if error == .closed && lastStoreError != nil { return }
+        lastStoreError = error
     }
 
     /// Marks superseded checkpoints pulled so a host never receives them and
@@ -48,7 +56,7 @@ extension SafetyController {
         do throws(StoreError) {
             try store.markPulled(lower, upper)
         } catch {
-            if error != .pulledSetTooFragmented { lastStoreError = error }
+            if error != .pulledSetTooFragmented { noteStoreError(error) }
         }
     }
 
@@ -70,7 +78,7 @@ extension SafetyController {
             guard n <= record.count else { return false }
             length = try store.read(id, into: record)
         } catch {
-            lastStoreError = error
+            noteStoreError(error)
             return false
         }
         defer { C.zeroize(record.slice(0, length)) }

@@ -129,7 +129,7 @@ extension SafetyController {
                 try store.rewriteHeader(pinGuard: store.pinGuard, checkpointEpoch: .random(C.self))
                 liveSuperblock = store.liveSuperblock
             } catch {
-                lastStoreError = error
+                noteStoreError(error)
             }
             CheckpointCodec<C>.deriveWrapKey(dataKey: UnsafeRawBufferPointer(memory.dataKey),
                                              epoch: store.checkpointEpoch, into: memory.wrapKey)

@@ -130,7 +130,7 @@ extension SafetyController {
         do throws(StoreError) {
             try Superblock<F, C>.cryptoErase(flash, liveBlock: liveSuperblock)
         } catch {
-            lastStoreError = error
+            noteStoreError(error)
         }
     }
 }
