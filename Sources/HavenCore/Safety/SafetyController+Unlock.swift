@@ -49,7 +49,7 @@ extension SafetyController {
             if phase == .locked { eraseStore() }
             failures = 0
             nextAttemptAt = 0
-            try enterDecoyOnly()
+            enterDecoyOnly()
             return .unlocked
         case .real:
             try openReal()
@@ -77,6 +77,7 @@ extension SafetyController {
             throw .store(error)
         }
         store = mounted
+        // The wrap key of the epoch the checkpoint was written under…
         CheckpointCodec<C>.deriveWrapKey(dataKey: UnsafeRawBufferPointer(memory.dataKey), epoch: mounted.checkpointEpoch,
                                          into: memory.wrapKey)
         let resumed = resumeNewestCheckpoint(mounted)
@@ -84,9 +85,12 @@ extension SafetyController {
             let epoch = resumed ? mounted.checkpointEpoch : CheckpointEpoch.random(C.self)
             try mounted.rewriteHeader(pinGuard: .clear, checkpointEpoch: epoch)
         } catch {
+            real.wipe()
+            realActive = false
             closeReal()
             throw .store(error)
         }
+        // …and of the one the next checkpoints go under.
         CheckpointCodec<C>.deriveWrapKey(dataKey: UnsafeRawBufferPointer(memory.dataKey), epoch: mounted.checkpointEpoch,
                                          into: memory.wrapKey)
         liveSuperblock = mounted.liveSuperblock
@@ -99,7 +103,7 @@ extension SafetyController {
 
     /// Duress: the store is already erased; the device now behaves as a
     /// normal one whose only instrument is the decoy.
-    func enterDecoyOnly() throws(SafetyError) {
+    func enterDecoyOnly() {
         memory.zeroizeSessionKeys()
         phase = .decoyOnly
         realActive = false
