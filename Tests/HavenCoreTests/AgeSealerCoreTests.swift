@@ -126,8 +126,12 @@ import Testing
             keys.withUnsafeBytes { k in
                 out.withUnsafeMutableBytes { o in
                     small.withUnsafeMutableBytes { s in
-                        // Warm up (sodium_init, lazy globals).
-                        do throws(SealError) { _ = try Sealer.seal(plaintext: p, recipients: k, output: o) } catch {
+                        // Warm up (sodium_init, lazy globals, type metadata).
+                        let empty = UnsafeRawBufferPointer(rebasing: p[0..<0])
+                        do throws(SealError) {
+                            _ = try Sealer.seal(plaintext: p, recipients: k, output: o)
+                            _ = try Sealer.seal(plaintext: empty, recipients: k, output: s)
+                        } catch {
                             failures += 1
                         }
                         let before = haven_thread_allocations()
@@ -139,7 +143,6 @@ import Testing
                             round += 1
                         }
                         let afterLarge = haven_thread_allocations()
-                        let empty = UnsafeRawBufferPointer(rebasing: p[0..<0])
                         do throws(SealError) { _ = try Sealer.seal(plaintext: empty, recipients: k, output: s) } catch {
                             failures += 1
                         }
@@ -148,7 +151,6 @@ import Testing
                         counts.append(afterEmpty - afterLarge)
                         // (Error paths are not counted: any typed throw allocates in this test
                         // process, where Swift Testing hooks swift_willThrow.)
-                        _ = s
                     }
                 }
             }

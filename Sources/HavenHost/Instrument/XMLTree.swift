@@ -90,18 +90,19 @@ enum XMLTree {
             throw FormError(question: nil, construct: "<!DOCTYPE>", line: dtdLine,
                             message: "\(sourceName) declares a DTD; XForms have none and Haven refuses them")
         }
+        // swift-corelibs-foundation's XMLParser is not safe to use on two
+        // threads at once (its libxml2 glue crashed under parallel tests),
+        // so everything from creating the parser to reading its errors is
+        // serialised.
+        xmlParserLock.lock()
+        defer { xmlParserLock.unlock() }
         let builder = TreeBuilder()
         let parser = XMLParser(data: data)
         parser.delegate = builder
         parser.shouldProcessNamespaces = false
         parser.shouldReportNamespacePrefixes = false
         parser.shouldResolveExternalEntities = false
-        // swift-corelibs-foundation's XMLParser is not safe to run on two
-        // threads at once (its libxml2 glue crashed under parallel tests),
-        // so parses are serialised.
-        xmlParserLock.lock()
         let finished = parser.parse()
-        xmlParserLock.unlock()
         if let problem = builder.problem {
             throw problem
         }
