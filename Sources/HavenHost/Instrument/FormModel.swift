@@ -1,3 +1,5 @@
+import HavenCore
+
 /// A survey form as the compiler understands it, between the XForm reader
 /// (`XFormReader`) and the instrument encoder (`InstrumentEncoder`). Plain
 /// values, document order, nothing device-specific: the contract between
@@ -55,19 +57,8 @@ public struct LocalizedText: Equatable, Sendable {
 }
 
 public struct FormNode: Equatable, Sendable {
-    public enum Kind: UInt8, Equatable, Sendable {
-        case group = 1
-        case `repeat` = 2
-        case note = 3
-        case text = 4
-        case integer = 5
-        case decimal = 6
-        case date = 7
-        case selectOne = 8
-        case selectMultiple = 9
-        case calculate = 10
-        case preloadUID = 11
-    }
+    /// The instrument's node kinds: the compiler and the device share one list.
+    public typealias Kind = NodeKind
 
     /// What happens when the privacy check before a sensitive section is
     /// answered "not alone".
