@@ -160,84 +160,90 @@ extension Interview {
         return n > pn || (n == pn && pp.precedes(p))
     }
 
-    func loadCounts(_ r: inout StateReader) throws(InterviewError) {
+    /// Reads a u32 count, then that many entries, each starting with an
+    /// address (§5). The shared rules — strictly increasing (node, instance)
+    /// order and an instance that exists — are checked here; `entry` reads
+    /// and checks the rest, given the node, instance and the entry's offset.
+    func readAddressedTable(
+        _ r: inout StateReader,
+        _ entry: (inout StateReader, Int, InstancePath, Int) throws(InterviewError) -> Void
+    ) throws(InterviewError) {
         let count = Int(try r.u32())
         var previous: (Int, InstancePath)?
         var e = 0
         while e < count {
             let at = r.offset
             let (n, p) = try readAddress(&r, extraLevel: false)
-            let value = Int(try r.u16())
-            guard instrument.nodes[n].kind == .repeat, Self.ordered(n, p, after: previous), exists(n, p),
-                  value >= 1, value <= layout.capacity[n] else { throw .stateInvalid(offset: at) }
-            store.counters[layout.counter(n, p)] = UInt16(value)
+            guard Self.ordered(n, p, after: previous), exists(n, p) else { throw .stateInvalid(offset: at) }
+            try entry(&r, n, p, at)
             previous = (n, p)
             e += 1
+        }
+    }
+
+    func loadCounts(_ r: inout StateReader) throws(InterviewError) {
+        try readAddressedTable(&r) { (r, n, p, at) throws(InterviewError) in
+            let value = Int(try r.u16())
+            guard instrument.nodes[n].kind == .repeat, value >= 1, value <= layout.capacity[n] else {
+                throw .stateInvalid(offset: at)
+            }
+            store.counters[layout.counter(n, p)] = UInt16(value)
         }
     }
 
     func loadSections(_ r: inout StateReader) throws(InterviewError) {
-        let count = Int(try r.u32())
-        var previous: (Int, InstancePath)?
-        var e = 0
-        while e < count {
-            let at = r.offset
-            let (n, p) = try readAddress(&r, extraLevel: false)
+        try readAddressedTable(&r) { (r, n, p, at) throws(InterviewError) in
             let raw = try r.u8()
-            guard instrument.nodes[n].isSensitive, Self.ordered(n, p, after: previous), exists(n, p),
-                  raw >= 1, let privacy = SectionPrivacy(rawValue: raw) else { throw .stateInvalid(offset: at) }
+            guard instrument.nodes[n].isSensitive, raw >= 1, let privacy = SectionPrivacy(rawValue: raw) else {
+                throw .stateInvalid(offset: at)
+            }
             store.slots[layout.slot(n, p)].privacy = privacy
-            previous = (n, p)
-            e += 1
         }
     }
 
     func loadAnswers(_ r: inout StateReader) throws(InterviewError) {
-        let count = Int(try r.u32())
-        var previous: (Int, InstancePath)?
-        var e = 0
-        while e < count {
-            let at = r.offset
-            let (n, p) = try readAddress(&r, extraLevel: false)
-            let node = instrument.nodes[n]
-            guard node.kind.holdsValue, Self.ordered(n, p, after: previous), exists(n, p),
-                  let tag = AnswerTag(rawValue: try r.u8()), tag == Self.storedTag(node.kind) else {
-                throw .stateInvalid(offset: at)
-            }
-            let s = layout.slot(n, p)
-            switch tag {
-            case .empty:
-                throw .stateInvalid(offset: at)
-            case .text, .calculated:
-                let length = Int(try r.u32())
-                guard length >= 1, length <= limits.maxValueBytes else { throw .stateInvalid(offset: at) }
-                let value = try r.take(length)
-                guard UTF8Validation.isValid(value) else { throw .stateInvalid(offset: at) }
-                guard store.setBytes(s, tag: tag, value) else { throw .stateTooLarge(offset: at) }
-            case .choices:
-                let length = Int(try r.u32())
-                guard length >= 1, length <= limits.maxValueBytes else { throw .stateInvalid(offset: at) }
-                let value = try r.take(length)
-                // Rebuilt from the list: every value must be one of its items,
-                // once, in list order, single spaces.
-                guard storeSelection(n, slot: s, toggling: -1, from: value),
-                      bytesEqual(store.bytes(s), value) else { throw .stateInvalid(offset: at) }
-            case .integer:
-                store.setScalar(s, tag: .integer, bits: try r.u64())
-            case .decimal:
-                let bits = try r.u64()
-                guard Double(bitPattern: bits).isFinite else { throw .stateInvalid(offset: at) }
-                store.setScalar(s, tag: .decimal, bits: bits)
-            case .date:
-                let days = Int32(bitPattern: try r.u32())
-                store.setScalar(s, tag: .date, bits: UInt64(bitPattern: Int64(days)))
-            case .choice:
-                let item = Int(try r.u32())
-                guard item < instrument.choiceLists[Int(node.choiceList)].itemCount else { throw .stateInvalid(offset: at) }
-                store.setScalar(s, tag: .choice, bits: UInt64(item))
-            }
-            previous = (n, p)
-            e += 1
+        try readAddressedTable(&r) { (r, n, p, at) throws(InterviewError) in
+            try loadAnswer(&r, n, p, at)
+        }
+    }
+
+    /// One answer entry after its address: tag, then the value (§5).
+    private func loadAnswer(_ r: inout StateReader, _ n: Int, _ p: InstancePath, _ at: Int) throws(InterviewError) {
+        let node = instrument.nodes[n]
+        guard node.kind.holdsValue, let tag = AnswerTag(rawValue: try r.u8()), tag == Self.storedTag(node.kind) else {
+            throw .stateInvalid(offset: at)
+        }
+        let s = layout.slot(n, p)
+        switch tag {
+        case .empty:
+            throw .stateInvalid(offset: at)
+        case .text, .calculated:
+            let length = Int(try r.u32())
+            guard length >= 1, length <= limits.maxValueBytes else { throw .stateInvalid(offset: at) }
+            let value = try r.take(length)
+            guard UTF8Validation.isValid(value) else { throw .stateInvalid(offset: at) }
+            guard store.setBytes(s, tag: tag, value) else { throw .stateTooLarge(offset: at) }
+        case .choices:
+            let length = Int(try r.u32())
+            guard length >= 1, length <= limits.maxValueBytes else { throw .stateInvalid(offset: at) }
+            let value = try r.take(length)
+            // Rebuilt from the list: every value must be one of its items,
+            // once, in list order, single spaces.
+            guard storeSelection(n, slot: s, toggling: -1, from: value),
+                  bytesEqual(store.bytes(s), value) else { throw .stateInvalid(offset: at) }
+        case .integer:
+            store.setScalar(s, tag: .integer, bits: try r.u64())
+        case .decimal:
+            let bits = try r.u64()
+            guard Double(bitPattern: bits).isFinite else { throw .stateInvalid(offset: at) }
+            store.setScalar(s, tag: .decimal, bits: bits)
+        case .date:
+            let days = Int32(bitPattern: try r.u32())
+            store.setScalar(s, tag: .date, bits: UInt64(bitPattern: Int64(days)))
+        case .choice:
+            let item = Int(try r.u32())
+            guard item < instrument.choiceLists[Int(node.choiceList)].itemCount else { throw .stateInvalid(offset: at) }
+            store.setScalar(s, tag: .choice, bits: UInt64(item))
         }
     }
 
