@@ -1,9 +1,88 @@
 import ArgumentParser
+import Glibc
+import HavenCore
+import HavenDevice
 
 @main
 struct HavenSim: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "haven-sim",
-        abstract: "Runs the Haven core on a file-backed flash image."
+        abstract: "Runs the Haven core as a field device on a file-backed flash image.",
+        discussion: """
+            The image persists: a restart is a reboot. Without --headless the terminal \
+            becomes the tablet's screen (keys in Docs/simulator.md); with --headless, input \
+            events are JSON lines on stdin and a screen model JSON line is printed after each.
+
+            Until the signed config can be installed over the link, the device is set up \
+            from the --dev-* options (a new image is formatted for --dev-pin).
+            """
     )
+
+    @Option(help: "The flash image (created, erased, on first use; <image>.secret beside it).")
+    var image: String
+
+    @Option(help: "Board profile name from Hardware/boards.")
+    var board: String = "sim"
+
+    @Option(help: "Folder holding Hardware/boards (default: found from the current directory or $HAVEN_HARDWARE).")
+    var hardware: String?
+
+    @Option(help: "Unix socket standing in for USB (the link protocol plugs in here).")
+    var socket: String?
+
+    @Flag(help: "JSON events on stdin, screen models on stdout.")
+    var headless = false
+
+    @Option(help: "Cut the power at the Nth flash program or erase: tear it and exit with status 99.")
+    var powerCutAfter: Int?
+
+    @Flag(help: "Accept {\"type\":\"debug-scan\"} (scans this process's memory; off by default).")
+    var debugMemoryScan = false
+
+    @OptionGroup var dev: DevOptions
+
+    mutating func run() throws {
+        if let n = powerCutAfter, n < 1 { throw ValidationError("--power-cut-after must be at least 1") }
+        let runtime: DeviceRuntime
+        do {
+            let profile = try BoardProfile.load(named: board, hardwareDirectory: hardware)
+            let deviceImage = try DeviceImage(path: image, board: profile, powerCutAt: powerCutAfter)
+            // INTEGRATION POINT (config, H1): replace these two lines with
+            // reading the installed config into a DeviceSetup (and the install
+            // over the link formatting the store).
+            let provisioning = try dev.provisioning()
+            let setup = try provisioning.setup(for: deviceImage)
+            try provisioning.formatIfNew(deviceImage)
+            runtime = try DeviceRuntime(image: deviceImage, setup: setup)
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            FileHandleStderr.write("haven-sim: \(error)\n")
+            throw ExitCode(2)
+        }
+        runtime.allowsMemoryScan = debugMemoryScan
+        signal(SIGPIPE, SIG_IGN)
+        let loop = EventLoop()
+        LinkHook.attach(socketPath: socket, runtime: runtime, loop: loop)
+        if headless {
+            let h = Headless(runtime: runtime, loop: loop)
+            h.start()
+            loop.run()
+        } else {
+            let ui = TerminalUI(runtime: runtime, loop: loop)
+            guard ui.start() else {
+                FileHandleStderr.write("haven-sim: stdin is not a terminal; use --headless for pipes\n")
+                throw ExitCode(2)
+            }
+            loop.run()
+            ui.stop()
+        }
+    }
+}
+
+enum FileHandleStderr {
+    static func write(_ text: String) {
+        var t = text
+        t.withUTF8 { writeAll(2, UnsafeRawBufferPointer($0)) }
+    }
 }

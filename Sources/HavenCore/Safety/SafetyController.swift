@@ -137,6 +137,22 @@ public final class SafetyController<F: Flash, C: CryptoSuite, Clock: SafetyClock
         activeInterview?.choice(at: position)
     }
 
+    /// The language of the interview on screen (nil when none), read
+    /// without counting as activity (for the platform's screen model).
+    public var interviewLanguage: Int? { activeInterview?.language }
+
+    /// The instrument the home screen offers and the interview on screen
+    /// belongs to: the real one when unlocked, the decoy in hidden and
+    /// decoy-only modes, nil on the lock screen. For language names and
+    /// choice values in the platform's screen model.
+    public var visibleInstrument: Instrument? {
+        switch phase {
+        case .unlocked: return real.instrument
+        case .hidden, .decoyOnly: return decoy.instrument
+        case .locked, .erased: return nil
+        }
+    }
+
     /// The interview the enumerator is working on, if one is on screen.
     var activeInterview: Interview<Clock>? {
         switch phase {

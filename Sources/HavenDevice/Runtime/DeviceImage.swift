@@ -1,0 +1,129 @@
+import Glibc
+import HavenCore
+import HavenSodium
+
+/// The simulated device's persistent parts: the flash image (a file that
+/// outlives the process: a restart is a reboot) behind the power switch,
+/// and the device secret `<image>.secret` (0600, 32 CSPRNG bytes made at
+/// the first start; on hardware a secure element). Holds an exclusive lock
+/// on the secret file so two simulators never share one image.
+public final class DeviceImage {
+    public let path: String
+    public let board: BoardProfile
+    public let flash: PowerCutFlash
+    /// The 32-byte device secret, zeroized when the image is closed.
+    public let secret: SecretBuffer
+    /// The image file did not exist before this start (a new device).
+    public let isNew: Bool
+    private var lockFD: Int32
+
+    public static let secretSize = 32
+
+    /// `powerCutAt`: tear the Nth flash program/erase and exit (see `PowerCutFlash`).
+    public init(path: String, board: BoardProfile, powerCutAt: Int? = nil) throws(DeviceRuntimeError) {
+        self.path = path
+        self.board = board
+        let geometry: FlashGeometry
+        do { geometry = try board.geometry() } catch { throw .board("\(error)") }
+        isNew = access(path, F_OK) != 0
+        let secretPath = path + ".secret"
+        secret = SecretBuffer(capacity: Self.secretSize)
+        lockFD = try Self.openSecretFD(secretPath, into: secret)
+        let file: FileFlash
+        do {
+            file = try FileFlash(path: path, geometry: geometry, create: true)
+        } catch {
+            _ = close(lockFD)
+            throw .image("\(error)")
+        }
+        var seed: UInt64 = 0
+        withUnsafeMutableBytes(of: &seed) { Sodium.randomBytes($0) }
+        flash = PowerCutFlash(file, cutAt: powerCutAt, seed: seed)
+    }
+
+    deinit {
+        secret.wipe()
+        if lockFD >= 0 { _ = close(lockFD) }
+    }
+
+    /// Reads the secret, or creates it (O_EXCL, mode 0600, synced) on first
+    /// start. Refuses a secret of the wrong size or readable by others, and a
+    /// secret another simulator holds locked.
+    static func openSecretFD(_ path: String, into secret: SecretBuffer) throws(DeviceRuntimeError) -> Int32 {
+        var fd = open(path, O_RDWR | O_CLOEXEC)
+        var created = false
+        if fd < 0 && errno == ENOENT {
+            fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            created = fd >= 0
+        }
+        guard fd >= 0 else { throw .secret(path: path, reason: String(cString: strerror(errno))) }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            _ = close(fd)
+            throw .secret(path: path, reason: "another haven-sim is running on this image")
+        }
+        if created {
+            Sodium.randomBytes(secret.bytes)
+            secret.count = secretSize
+            var done = 0
+            while done < secretSize {
+                let n = pwrite(fd, secret.bytes.baseAddress! + done, secretSize - done, off_t(done))
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 {
+                    _ = close(fd)
+                    _ = unlink(path)
+                    throw .secret(path: path, reason: "cannot write: " + String(cString: strerror(errno)))
+                }
+                done += n
+            }
+            _ = fsync(fd)
+            return fd
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            _ = close(fd)
+            throw .secret(path: path, reason: String(cString: strerror(errno)))
+        }
+        guard info.st_mode & 0o077 == 0 else {
+            _ = close(fd)
+            throw .secret(path: path, reason: "readable or writable by group or others (chmod 600 it)")
+        }
+        guard info.st_size == off_t(secretSize) else {
+            _ = close(fd)
+            throw .secret(path: path, reason: "is \(info.st_size) bytes, expected \(secretSize)")
+        }
+        var done = 0
+        while done < secretSize {
+            let n = pread(fd, secret.bytes.baseAddress! + done, secretSize - done, off_t(done))
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 {
+                _ = close(fd)
+                throw .secret(path: path, reason: "cannot read")
+            }
+            done += n
+        }
+        secret.count = secretSize
+        return fd
+    }
+}
+
+/// Why the device runtime could not start.
+public enum DeviceRuntimeError: Error, Equatable, CustomStringConvertible {
+    case board(String)
+    case image(String)
+    case secret(path: String, reason: String)
+    /// A compiled instrument in the setup was refused; `which` is "instrument" or "decoy".
+    case instrument(which: String, reason: String)
+    case safety(String)
+    case provisioning(String)
+
+    public var description: String {
+        switch self {
+        case .board(let reason): return "board profile: \(reason)"
+        case .image(let reason): return reason
+        case .secret(let path, let reason): return "device secret \(path): \(reason)"
+        case .instrument(let which, let reason): return "\(which): \(reason)"
+        case .safety(let reason): return "safety layer: \(reason)"
+        case .provisioning(let reason): return "provisioning: \(reason)"
+        }
+    }
+}
