@@ -61,6 +61,8 @@ let package = Package(
         .testTarget(name: "HavenSodiumTests", dependencies: ["HavenSodium", "HavenCore"]),
         .testTarget(name: "HavenDeviceTests", dependencies: ["HavenDevice", "HavenCore", "HavenSodium"]),
         .testTarget(name: "HavenHostTests", dependencies: ["HavenHost", "HavenCore"]),
+        // Runs the real haven-sim binary (headless pipes, a pseudo-terminal, kill -9, power cuts).
+        .testTarget(name: "HavenSimTests", dependencies: ["HavenHost", "HavenDevice", "HavenCore", "HavenSodium"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -55,6 +55,8 @@ final class Headless {
                 } else {
                     handle(line: UnsafeRawBufferPointer(rebasing: bytes[start..<i]))
                 }
+                // Forget the line at once, before the next one runs (it may be a scan).
+                memset(input.bytes.baseAddress! + start, 0, i - start)
                 start = i + 1
             }
             i += 1
