@@ -62,7 +62,7 @@ import Testing
         #expect(try sim.event("answer", ["value": "2024-06-01"])["answer"] as? String == "2024-06-01")
         let privacy = try sim.event("next")
         #expect(kind(privacy) == "privacy-check")
-        #expect(privacy["buttons"] as? [String] == ["yes", "no", "back", "language", "lock", "quick-exit"])
+        #expect(privacy["buttons"] as? [String] == ["back", "yes", "no", "language", "lock", "quick-exit"])
         #expect(label(try sim.event("yes")) == "Has your husband or partner ever hurt you physically?")
         try sim.event("answer", ["value": "yes"])
         let acts = try sim.event("next")

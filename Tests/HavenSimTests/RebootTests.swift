@@ -75,13 +75,14 @@ import Testing
         do {
             let sim = try base.start()
             try unlockAndAnswerUpToCode(sim, code: "QX7731")
+            #expect(kind(try sim.event("lock")) == "lock")  // checkpointed exactly here
             #expect(sim.finish() == 0)
         }
         var rng = SystemRandomNumberGenerator()
         let cuts = [1, 2, 3, 4, 6] + (0..<3).map { _ in Int.random(in: 7...40, using: &rng) }
         for n in cuts {
             let device = try SimDevice()
-            try FileManager.default.removeItem(atPath: device.image)
+            try? FileManager.default.removeItem(atPath: device.image)
             try? FileManager.default.removeItem(atPath: device.secretPath)
             try FileManager.default.copyItem(atPath: base.image, toPath: device.image)
             try FileManager.default.copyItem(atPath: base.secretPath, toPath: device.secretPath)
