@@ -73,6 +73,7 @@ enum Terminal {
         action.sa_flags = SA_RESTART
         sigemptyset(&action.sa_mask)
         sigaction(SIGWINCH, &action, nil)
+        unblock([SIGWINCH])
         return fds[0]
     }
 
@@ -87,9 +88,18 @@ enum Terminal {
         }
         action.sa_flags = Int32(bitPattern: UInt32(SA_RESETHAND) | UInt32(SA_NODEFER))
         sigemptyset(&action.sa_mask)
-        for s in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE, SIGABRT] {
-            sigaction(s, &action, nil)
-        }
+        let signals = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE, SIGABRT]
+        for s in signals { sigaction(s, &action, nil) }
+        unblock(signals)
+    }
+
+    /// A parent may start us with signals blocked (the mask is inherited
+    /// across exec); the ones we handle must get through.
+    static func unblock(_ signals: [Int32]) {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for s in signals { sigaddset(&set, s) }
+        sigprocmask(SIG_UNBLOCK, &set, nil)
     }
 }
 
