@@ -78,30 +78,45 @@ import Testing
             #expect(kind(try sim.event("lock")) == "lock")  // checkpointed exactly here
             #expect(sim.finish() == 0)
         }
-        var rng = SystemRandomNumberGenerator()
-        let cuts = [1, 2, 3, 4, 6] + (0..<3).map { _ in Int.random(in: 7...40, using: &rng) }
-        for n in cuts {
+        let events: [[String: Any]] = [["type": "pin", "value": SimDevice.pin], ["type": "next"],
+                                       ["type": "answer", "value": "2024-06-01"], ["type": "next"], ["type": "no"],
+                                       ["type": "next"], ["type": "next"], ["type": "finalize"]]
+        func copy() throws -> SimDevice {
             let device = try SimDevice()
             try? FileManager.default.removeItem(atPath: device.image)
             try? FileManager.default.removeItem(atPath: device.secretPath)
             try FileManager.default.copyItem(atPath: base.image, toPath: device.image)
             try FileManager.default.copyItem(atPath: base.secretPath, toPath: device.secretPath)
+            return device
+        }
+        // Without a cut: the screen each event leads to (a cut inside event k
+        // may leave a checkpoint of the screen k was moving to).
+        let reference = try copy()
+        let run = try reference.start()
+        let labels = try events.map { label(try run.send($0)) }
+        #expect(run.finish() == 0)
+
+        var rng = SystemRandomNumberGenerator()
+        let cuts = [1, 2, 3, 4, 6] + (0..<3).map { _ in Int.random(in: 7...40, using: &rng) }
+        var powerCuts = 0
+        defer { #expect(powerCuts >= 5, "the first cuts fall inside unlocking: they must end the process") }
+        for n in cuts {
+            let device = try copy()
             let sim = try SimProcess(arguments: device.arguments(powerCutAfter: n))
             var seen: Set<String> = ["Respondent code"]
             var finalized = false
             var cutSeen = false
             // Unlock (resume), finish the interview; the cut ends the process somewhere.
-            for event in [["type": "pin", "value": SimDevice.pin], ["type": "next"],
-                          ["type": "answer", "value": "2024-06-01"], ["type": "next"], ["type": "no"],
-                          ["type": "next"], ["type": "next"], ["type": "finalize"]] as [[String: Any]] {
+            for (k, event) in events.enumerated() {
+                seen.insert(labels[k])
                 guard let m = try? sim.send(event) else {
                     cutSeen = true
                     break
                 }
-                seen.insert(label(m))
                 if kind(m) == "finished" { finalized = true }
             }
             if cutSeen {
+                powerCuts += 1
                 #expect(sim.waitStatus() == PowerCutFlash.exitCode, "cut at operation \(n)")
             } else {
                 #expect(sim.finish() == 0)
