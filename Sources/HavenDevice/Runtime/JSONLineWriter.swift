@@ -181,6 +181,12 @@ public struct JSONLineWriter {
         } else { return 0 }
         guard i + n <= b.count else { return 0 }
         for k in 1..<n where b[i + k] & 0xC0 != 0x80 { return 0 }
+        // No overlong forms, no surrogates, nothing above U+10FFFF.
+        let second = b[i + 1]
+        if c == 0xE0 && second < 0xA0 { return 0 }
+        if c == 0xED && second > 0x9F { return 0 }
+        if c == 0xF0 && second < 0x90 { return 0 }
+        if c == 0xF4 && second > 0x8F { return 0 }
         return n
     }
 }
