@@ -171,6 +171,20 @@ struct TerminalScreen {
             put(" \u{1B}[1mEnd of the questionnaire.\u{1B}[0m")
             newline()
             newline()
+            var shown = 0
+            let room = max(rows - 10, 1)
+            runtime.forEachReviewEntry { label, answer in
+                shown += 1
+                guard shown <= room else { return }
+                put("   ")
+                put(label)
+                put(": \u{1B}[1m")
+                putAnswer(answer)
+                put("\u{1B}[0m")
+                newline()
+            }
+            if shown > room { put("   …"); newline() }
+            newline()
             put(" Enter: finalize and save     ←: go back and check")
             newline()
         }
@@ -218,23 +232,7 @@ struct TerminalScreen {
             if draft.count > 0 {
                 put(draft)
             } else {
-                switch m.answer {
-                case .text(let b), .calculated(let b): put(b)
-                case .integer(let v): put(number: Int(v))
-                case .decimal(let v):
-                    var text = "\(v)"
-                    text.withUTF8 { put(UnsafeRawBufferPointer($0)) }
-                case .date(let d):
-                    let c = CivilDays.civil(days: Int(d))
-                    put(number: c.year)
-                    put("-")
-                    if c.month < 10 { put("0") }
-                    put(number: c.month)
-                    put("-")
-                    if c.day < 10 { put("0") }
-                    put(number: c.day)
-                default: break
-                }
+                putAnswer(m.answer)
             }
             put("_")
             newline()
@@ -242,6 +240,32 @@ struct TerminalScreen {
                 put("\u{1B}[2m   (YYYY-MM-DD)\u{1B}[0m")
                 newline()
             }
+        }
+    }
+
+    /// An answer as the enumerator reads it (no Swift string of it is made:
+    /// a decimal is formatted into a stack buffer that is zeroed after).
+    mutating func putAnswer(_ answer: AnswerValue) {
+        switch answer {
+        case .text(let b), .calculated(let b), .choices(let b): put(b)
+        case .integer(let v): put(number: Int(v))
+        case .decimal(let v):
+            withUnsafeTemporaryAllocation(byteCount: 40, alignment: 1) { tmp in
+                let base = tmp.baseAddress!.assumingMemoryBound(to: CChar.self)
+                _ = withVaList([v]) { vsnprintf(base, 40, "%.15g", $0) }
+                put(UnsafeRawBufferPointer(start: tmp.baseAddress, count: strlen(base)))
+                tmp.initializeMemory(as: UInt8.self, repeating: 0)
+            }
+        case .date(let d):
+            let c = CivilDays.civil(days: Int(d))
+            put(number: c.year)
+            put("-")
+            if c.month < 10 { put("0") }
+            put(number: c.month)
+            put("-")
+            if c.day < 10 { put("0") }
+            put(number: c.day)
+        case .choice, .none: break
         }
     }
 }

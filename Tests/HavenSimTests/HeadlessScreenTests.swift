@@ -78,6 +78,13 @@ import Testing
         let review = try sim.event("next")
         #expect(kind(review) == "review")
         #expect(review["buttons"] as? [String] == ["back", "finalize", "language", "lock", "quick-exit"])
+        // The review lists the answers in form order, choices by their label.
+        let entries = try #require(review["review"] as? [[String: Any]])
+        let pairs = entries.map { ($0["label"] as? String ?? "", "\($0["answer"] ?? "")") }
+        #expect(pairs.contains { $0 == ("Respondent code", "QX7731") })
+        #expect(pairs.contains { $0 == ("Do you agree to take part in this interview?", "Yes") })
+        #expect(pairs.contains { $0 == ("Date of the interview", "2024-06-01") })
+        #expect(pairs.first?.0 == "Do you agree to take part in this interview?")
         let finished = try sim.event("finalize")
         #expect(kind(finished) == "finished")
         #expect(finished["notice"] as? String == "saved")

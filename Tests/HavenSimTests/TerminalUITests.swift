@@ -207,9 +207,11 @@ final class PTYSession {
         pty.type("2024-06-01\r")
         // The rest: decline the private section, go to the end, finalize.
         for _ in 0..<12 {
-            let text = try pty.waitFor("a next screen") { !$0.contains("Date of the interview") }
+            let text = try pty.waitFor("a next screen") { !$0.contains("(YYYY-MM-DD)") }
             if text.contains("The interview was saved.") { break }
             if text.contains("End of the questionnaire") {
+                #expect(text.contains("Respondent code: QX7731"))
+                #expect(text.contains("Date of the interview: 2024-06-01"))
                 pty.keys(PTYSession.enter)
                 try pty.waitFor("The interview was saved.")
                 break

@@ -153,6 +153,16 @@ public final class SafetyController<F: Flash, C: CryptoSuite, Clock: SafetyClock
         }
     }
 
+    /// The answer of question `node` (outside repeats) in the interview on
+    /// screen when it is relevant and answered, for a review screen; nil
+    /// otherwise. Not activity. Byte buffers are valid until the next call.
+    public func reviewAnswer(of node: Int) -> AnswerValue? {
+        guard let interview = activeInterview, interview.isRelevant(node) else { return nil }
+        let value = interview.answer(of: node)
+        if case .none = value { return nil }
+        return value
+    }
+
     /// The interview the enumerator is working on, if one is on screen.
     var activeInterview: Interview<Clock>? {
         switch phase {

@@ -140,6 +140,19 @@ extension DeviceRuntime {
                 }
                 w.endArray()
             }
+            if m.kind == .review {
+                w.key("review")
+                w.beginArray()
+                forEachReviewEntry { label, answer in
+                    w.beginObject()
+                    w.key("label")
+                    w.string(label)
+                    w.key("answer")
+                    writeAnswer(answer, into: &w)
+                    w.endObject()
+                }
+                w.endArray()
+            }
             w.key("repeat")
             if m.repeatCount > 0 {
                 w.beginObject()
@@ -170,6 +183,50 @@ extension DeviceRuntime {
         }
         w.endObject()
         w.newline()
+    }
+
+    /// The review screen's list: every relevant, answered question outside
+    /// repeats, in form order, with its label in the current language
+    /// (output markers left out) and its answer. `body` gets views valid
+    /// for the call only.
+    public func forEachReviewEntry(_ body: (UnsafeRawBufferPointer, AnswerValue) -> Void) {
+        guard let instrument = controller.visibleInstrument, let language = controller.interviewLanguage else { return }
+        let label = SecretBuffer(capacity: 4096)
+        defer { label.wipe() }
+        for n in 0..<instrument.nodeCount {
+            let node = instrument.nodes[n]
+            guard node.kind.isQuestion, !isInRepeat(instrument, n), let answer = controller.reviewAnswer(of: n) else { continue }
+            label.wipeUsed()
+            let raw = instrument.text(node.label, language: language)
+            var inMarker = false
+            for b in raw {
+                if b == 0x01 {
+                    inMarker = true
+                    label.append(UnsafeRawBufferPointer(start: Self.ellipsis.utf8Start, count: Self.ellipsis.utf8CodeUnitCount))
+                } else if b == 0x02 {
+                    inMarker = false
+                } else if !inMarker {
+                    label.append(byte: b)
+                }
+            }
+            if case .choice(let item) = answer {
+                let choice = instrument.choiceLabel(list: Int(node.choiceList), item: item, language: language)
+                body(label.used, .text(choice))
+            } else {
+                body(label.used, answer)
+            }
+        }
+    }
+
+    static let ellipsis: StaticString = "…"
+
+    func isInRepeat(_ instrument: Instrument, _ n: Int) -> Bool {
+        var a = n
+        while instrument.nodes[a].hasParent {
+            a = Int(instrument.nodes[a].parent)
+            if instrument.nodes[a].kind == .repeat { return true }
+        }
+        return false
     }
 
     func writeLanguages(_ m: ScreenModel, into w: inout JSONLineWriter) {
