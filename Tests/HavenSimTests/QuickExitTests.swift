@@ -81,4 +81,33 @@ import Testing
         #expect(try sim.event("pin", ["value": SimDevice.pin])["notice"] as? String == "wrong-pin")
         #expect(sim.finish() == 0)
     }
+
+    @Test func theDecoyRunsToTheEndLikeARealFormAndNothingOfItIsWritten() throws {
+        let device = try SimDevice()
+        let sim = try device.start()
+        try unlockAndAnswerUpToCode(sim, code: Self.code)
+        var m = try sim.event("quick-exit")
+        var steps = 0
+        while kind(m) != "review" && steps < 30 {
+            if m["input"] as? String == "text" { try sim.event("answer", ["value": "Umutesi lender"]) }
+            if m["input"] as? String == "select_one" && m["answer"] is NSNull { try sim.event("select", ["index": 0]) }
+            if kind(m) == "privacy-check" || kind(m) == "repeat-prompt" { m = try sim.event("yes") } else { m = try sim.event("next") }
+            steps += 1
+        }
+        #expect(kind(m) == "review")
+        #expect((m["review"] as? [[String: Any]])?.isEmpty == false)
+        let finished = try sim.event("finalize")
+        #expect(kind(finished) == "finished")
+        #expect(finished["notice"] as? String == "saved")
+        #expect(finished["title"] as? String == "Household savings survey")
+        try sim.event("lock")
+        let back = try sim.event("pin", ["value": SimDevice.pin])
+        #expect(label(back) == "Respondent code")
+        #expect(sim.finish() == 0)
+        #expect(try device.finishedRecords().isEmpty)
+        // Nothing typed is on the image in the clear, real or decoy.
+        let image = try Data(contentsOf: URL(fileURLWithPath: device.image))
+        #expect(image.range(of: Data(Self.code.utf8)) == nil)
+        #expect(image.range(of: Data("Umutesi".utf8)) == nil)
+    }
 }
