@@ -47,7 +47,6 @@ struct TerminalScreen {
     /// Word-wrapped text starting at the cursor, `indent` spaces on each line.
     mutating func wrapped(_ text: UnsafeRawBufferPointer, indent: Int = 1) {
         let width = max(columns - indent - 1, 10)
-        var start = 0
         var column = 0
         var lineStart = 0
         var lastSpace = -1
@@ -83,8 +82,6 @@ struct TerminalScreen {
         }
         if lineStart < text.count { put(UnsafeRawBufferPointer(rebasing: text[lineStart..<text.count])) }
         newline()
-        start = 0
-        _ = start
     }
 
     /// The whole frame for `m`. `draft` is the answer being typed.

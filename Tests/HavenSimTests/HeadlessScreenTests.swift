@@ -123,4 +123,32 @@ import Testing
         #expect(m["error"] as? String == "debug-scan needs haven-sim --debug-memory-scan")
         #expect(sim.finish() == 0)
     }
+
+    @Test func refusesToStartOnAnImageWithoutItsSecretOrOfTheWrongSize() throws {
+        let device = try SimDevice()
+        let sim = try device.start()
+        #expect(sim.finish() == 0)
+        let attributes = try FileManager.default.attributesOfItem(atPath: device.secretPath)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        #expect((attributes[.size] as? Int) == 32)
+
+        try FileManager.default.removeItem(atPath: device.secretPath)
+        let noSecret = try SimProcess(arguments: device.arguments())
+        #expect(noSecret.first.isEmpty)
+        #expect(noSecret.waitStatus() == 2)
+        #expect(!FileManager.default.fileExists(atPath: device.secretPath))
+
+        try Data(repeating: 0xFF, count: 4096).write(to: URL(fileURLWithPath: device.image))
+        let shortImage = try SimProcess(arguments: device.arguments())
+        #expect(shortImage.waitStatus() == 2)
+    }
+
+    @Test func twoSimulatorsCannotShareAnImage() throws {
+        let device = try SimDevice()
+        let first = try device.start()
+        #expect(kind(first.first) == "lock")
+        let second = try SimProcess(arguments: device.arguments())
+        #expect(second.waitStatus() == 2)
+        #expect(first.finish() == 0)
+    }
 }

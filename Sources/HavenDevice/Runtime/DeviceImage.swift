@@ -28,7 +28,15 @@ public final class DeviceImage {
         isNew = access(path, F_OK) != 0
         let secretPath = path + ".secret"
         secret = SecretBuffer(capacity: Self.secretSize)
+        let existed = access(secretPath, F_OK) == 0
         lockFD = try Self.openSecretFD(secretPath, into: secret)
+        // A secret made now for an image that already existed could never
+        // open its store: refuse rather than lock the enumerator out.
+        if !existed && !isNew {
+            _ = unlink(secretPath)
+            _ = close(lockFD)
+            throw .secret(path: secretPath, reason: "missing, but the image \(path) exists (its store needs the old secret)")
+        }
         let file: FileFlash
         do {
             file = try FileFlash(path: path, geometry: geometry, create: true)

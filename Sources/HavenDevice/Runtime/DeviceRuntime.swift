@@ -34,10 +34,9 @@ public final class DeviceRuntime {
     public var allowsMemoryScan = false
     /// The last scan's result, one entry per needle (reported once).
     var scanResult: [Bool]?
-    /// Called after every event that may have changed what is on screen;
-    /// front ends wipe their own buffers (a half-typed answer) when the
-    /// controller left the real interview.
-    public var lastTrigger: QuickExitTrigger?
+    /// What the last event fired (quick exit, lock, auto-lock), if anything:
+    /// front ends wipe their own buffers (a half-typed answer) when it did.
+    public private(set) var lastTrigger: QuickExitTrigger?
 
     public init(image: DeviceImage, setup: DeviceSetup, clock: DeviceClock = DeviceClock()) throws(DeviceRuntimeError) {
         self.image = image
@@ -136,7 +135,7 @@ public final class DeviceRuntime {
             guard allowsMemoryScan else { return refuse("debug-scan needs haven-sim --debug-memory-scan") }
             scanResult = MemoryScan.scan(maskedNeedles: event.maskedNeedles, mask: SimEvent.needleMask)
         }
-        if !isShowingRealData { pinEntryIfLeftLock() }
+        pinEntryIfLeftLock()
     }
 
     /// Reports an input line that could not be parsed (in the next model).
