@@ -35,6 +35,7 @@ final class TerminalUI {
         loop.add(fd: 0) { [unowned self] _, _ in self.readKeys() }
         loop.onTimer = { [unowned self] in
             let fired = self.runtime.idleTick() != nil
+            if fired { self.draft.wipe() }  // auto-lock in the middle of typing
             let m = self.runtime.model()
             if fired || m.kind != self.lastKind || m.backoffMilliseconds > 0 || self.lastBackoff > 0 { self.redraw() }
         }
@@ -79,7 +80,8 @@ final class TerminalUI {
         e.id = id.map { Int64($0) }
         if let key { e.key = UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount) }
         runtime.apply(e)
-        if runtime.lastTrigger != nil || !runtime.isShowingRealData { draft.wipe() }
+        // Quick exit, lock, auto-lock: the half-typed answer goes with the interview.
+        if runtime.lastTrigger != nil || runtime.model().kind == .lock { draft.wipe() }
     }
 
     func handle(_ key: TerminalKey) {
