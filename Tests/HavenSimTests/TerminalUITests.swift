@@ -247,4 +247,30 @@ final class PTYSession {
         #expect(!pty.screen.alternate)
         #expect(pty.localFlags() & tcflag_t(ICANON | ECHO) == tcflag_t(ICANON | ECHO))
     }
+
+    @Test func theHardwareButtonHidesAndACrashStillRestoresTheTerminal() throws {
+        let device = try SimDevice()
+        let pty = try PTYSession(arguments: device.arguments(headless: false))
+        try pty.waitFor("Enter PIN")
+        pty.type("2468\r")
+        try pty.waitFor("Domestic violence module")
+        pty.keys(PTYSession.enter)
+        try pty.waitFor("This interview is about your health")
+        pty.keys([0x02, 0x02])  // two presses, then the window runs out: nothing
+        usleep(1_700_000)
+        pty.keys(PTYSession.enter)
+        try pty.waitFor("Do you agree to take part")
+        usleep(200_000)
+        #expect(try pty.waitFor("Do you agree to take part").contains("( ) Yes"))
+        pty.keys([0x02, 0x02, 0x02])  // three within 1.5 s: quick exit (hide)
+        let decoy = try pty.waitFor("the decoy") { $0.contains("household") || $0.contains("Household") }
+        #expect(!decoy.contains("agree"))
+        kill(pty.process.processIdentifier, SIGSEGV)
+        pty.process.waitUntilExit()
+        #expect(pty.process.terminationReason == .uncaughtSignal)
+        #expect(pty.process.terminationStatus == SIGSEGV)
+        _ = try? pty.waitFor("alternate screen left", timeout: 2) { _ in !pty.screen.alternate }
+        #expect(!pty.screen.alternate)
+        #expect(pty.localFlags() & tcflag_t(ICANON | ECHO) == tcflag_t(ICANON | ECHO))
+    }
 }
