@@ -13,6 +13,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // The pull-station ledger (SQLite).
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // The portable core: Swift standard library only, Embedded-Swift clean.
@@ -33,7 +35,10 @@ let package = Package(
         .target(name: "HavenDevice", dependencies: ["HavenCore", "HavenSodium"]),
 
         // Host library: compiler, configs, transports, pull, export.
-        .target(name: "HavenHost", dependencies: ["HavenCore", "HavenSodium", "HavenDevice"]),
+        .target(
+            name: "HavenHost",
+            dependencies: ["HavenCore", "HavenSodium", "HavenDevice", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
 
         .executableTarget(
             name: "haven",
