@@ -26,6 +26,13 @@ let package = Package(
         ),
         .target(name: "HavenSodium", dependencies: ["HavenCore", "CSodium"]),
 
+        // libusb-1.0 through pkg-config; the host's USB transport.
+        .systemLibrary(
+            name: "CLibUSB",
+            pkgConfig: "libusb-1.0",
+            providers: [.apt(["libusb-1.0-0-dev"])]
+        ),
+
         // Counts heap allocations per thread (tests and benchmarks only).
         .target(name: "CAllocCounter"),
 
@@ -33,7 +40,7 @@ let package = Package(
         .target(name: "HavenDevice", dependencies: ["HavenCore", "HavenSodium"]),
 
         // Host library: compiler, configs, transports, pull, export.
-        .target(name: "HavenHost", dependencies: ["HavenCore", "HavenSodium", "HavenDevice"]),
+        .target(name: "HavenHost", dependencies: ["HavenCore", "HavenSodium", "HavenDevice", "CLibUSB"]),
 
         .executableTarget(
             name: "haven",

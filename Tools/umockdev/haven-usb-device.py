@@ -1,0 +1,362 @@
+#!/usr/bin/python3
+"""A Haven USB device for libusb-1.0, emulated under umockdev.
+
+Run through `umockdev-wrapper /usr/bin/python3` (Tools/umockdev/run-with-device
+does this). It builds a umockdev testbed holding one Haven device
+(haven-usb.umockdev: VID:PID 1209:4856, one vendor interface, bulk OUT 0x01,
+bulk IN 0x81), answers the usbfs ioctls libusb issues on its node, starts
+COMMAND as a child (the child inherits the umockdev preload, so its libusb
+sees the device) and pumps GLib until the child exits. The exit status is the
+child's (128 + signal number when it was killed).
+
+The bulk endpoints are a byte pipe to a Unix socket (--socket PATH): the
+payload of every bulk OUT URB is written to the socket, and a bulk IN URB is
+completed with whatever bytes the socket has, up to the URB's buffer length
+(stream semantics, like a device that ends its transfer with a short packet).
+So a running `haven-sim --socket PATH`, or any Unix-socket server, serves the
+device. The socket's peer closing is the cable being pulled.
+
+Fault modes for tests:
+  --unplug-after-in N  after N bytes went IN, the next IN transfer in flight
+                       is killed (-ESHUTDOWN, as the kernel does on
+                       disconnect), every later ioctl fails with ENODEV and the
+                       device leaves the testbed.
+  --deny-access        the device node gets mode 000; with DAC override
+                       dropped (run-with-device does that) opening it fails
+                       with EACCES, as on a host without the udev rule.
+  --busy               claiming the interface fails with EBUSY (another
+                       program holds it).
+  --stats FILE         at exit, writes counters as JSON (OUT URBs, bytes and
+                       zero-length packets, IN URBs and bytes, control URBs).
+
+Facts this relies on (../shared/notes/usb-and-crypto-facts.md): the handler
+is attached before the device is added; libusb reaps with REAPURBNDELAY and
+polls, so answering EAGAIN while nothing is ready is correct; a completed URB
+goes back by set_ptr on the reap argument.
+"""
+
+import argparse
+import errno
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+
+import gi
+
+gi.require_version("UMockdev", "1.0")
+from gi.repository import GLib, UMockdev  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEVICE_FILE = os.path.join(HERE, "haven-usb.umockdev")
+DEVNODE = "/dev/bus/usb/001/002"
+SYSPATH = "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1"
+
+# usbfs ioctl request numbers on 64-bit Linux (linux/usbdevice_fs.h).
+SUBMITURB = 0x8038550A
+DISCARDURB = 0x0000550B
+REAPURB = 0x4008550C
+REAPURBNDELAY = 0x4008550D
+CLAIMINTERFACE = 0x8004550F
+RELEASEINTERFACE = 0x80045510
+CLEAR_HALT = 0x80045515
+RESET = 0x00005514
+RESETEP = 0x80045503
+GET_CAPABILITIES = 0x8004551A
+
+# Capabilities: zero-length packets, no packet size limit, bulk
+# continuation, reap after disconnect.
+CAPABILITIES = 0x01 | 0x02 | 0x04 | 0x20
+
+# struct usbdevfs_urb (64-bit): type u8 @0, endpoint u8 @1, status i32 @4,
+# flags u32 @8, buffer ptr @16, buffer_length i32 @24, actual_length i32 @28.
+URB_SIZE = 56
+URB_TYPE_CONTROL = 2
+URB_TYPE_BULK = 3
+
+ENDPOINT_OUT = 0x01
+ENDPOINT_IN = 0x81
+
+LANGID_EN_US = 0x0409
+
+
+class Urb:
+    """One submitted URB, kept until libusb reaps it."""
+
+    def __init__(self, urb_data, buffer_data, kind, endpoint, length):
+        self.urb_data = urb_data
+        self.buffer_data = buffer_data
+        self.kind = kind
+        self.endpoint = endpoint
+        self.length = length
+        self.address = urb_data.client_addr
+        self.done = False
+        self.status = 0
+        self.data = b""
+        self.actual = 0
+
+    def finish(self, status, data=b"", actual=None):
+        """Completes the URB: `data` goes into its buffer, `actual` is its
+        actual_length (defaults to len(data); a control URB's data starts
+        with the 8 setup bytes, which do not count)."""
+        self.done = True
+        self.status = status
+        self.data = data
+        self.actual = len(data) if actual is None else actual
+
+
+class HavenDevice(UMockdev.IoctlBase):
+    def __init__(self, testbed, sock, strings, unplug_after, busy):
+        super().__init__()
+        self.testbed = testbed
+        self.sock = sock
+        self.strings = strings
+        self.unplug_after = unplug_after
+        self.busy = busy
+        self.unplugged = False
+        self.pending = []
+        self.stats = {
+            "out_urbs": 0, "out_bytes": 0, "zero_length_out": 0,
+            "in_urbs": 0, "in_bytes": 0, "control_urbs": 0, "unplugged": False,
+        }
+
+    # ioctl dispatch -------------------------------------------------------
+
+    def do_handle_ioctl(self, client):
+        request = client.get_request()
+        arg = client.get_arg()
+        try:
+            if request == GET_CAPABILITIES:
+                caps = arg.resolve(0, 4)
+                caps.update(0, list(struct.pack("<I", CAPABILITIES)))
+                client.complete(0, 0)
+            elif request in (REAPURB, REAPURBNDELAY):
+                self.reap(client, arg)
+            elif self.unplugged:
+                client.complete(-1, errno.ENODEV)
+            elif request == CLAIMINTERFACE:
+                client.complete(-1, errno.EBUSY) if self.busy else client.complete(0, 0)
+            elif request in (RELEASEINTERFACE, CLEAR_HALT, RESET, RESETEP):
+                client.complete(0, 0)
+            elif request == SUBMITURB:
+                self.submit(client, arg)
+            elif request == DISCARDURB:
+                self.discard(client, arg)
+            else:
+                client.complete(-1, errno.ENOTTY)
+        except Exception as error:  # a handler bug must not hang the client
+            print(f"haven-usb-device: ioctl 0x{request:X}: {error!r}", file=sys.stderr)
+            client.complete(-1, errno.EIO)
+        return True
+
+    def submit(self, client, arg):
+        urb_data = arg.resolve(0, URB_SIZE)
+        raw = bytes(urb_data.retrieve())
+        kind, endpoint = raw[0], raw[1]
+        (length,) = struct.unpack_from("<i", raw, 24)
+        if length < 0:
+            client.complete(-1, errno.EINVAL)
+            return
+        buffer_data = urb_data.resolve(16, length) if length > 0 else None
+        urb = Urb(urb_data, buffer_data, kind, endpoint, length)
+        if kind == URB_TYPE_CONTROL:
+            self.stats["control_urbs"] += 1
+            self.control(urb)
+        elif kind == URB_TYPE_BULK and endpoint == ENDPOINT_OUT:
+            self.bulk_out(urb)
+        elif kind == URB_TYPE_BULK and endpoint == ENDPOINT_IN:
+            self.stats["in_urbs"] += 1
+        else:
+            client.complete(-1, errno.EINVAL)
+            return
+        self.pending.append(urb)
+        client.complete(0, 0)
+
+    def reap(self, client, arg):
+        self.fill_in_urbs()
+        for urb in self.pending:
+            if not urb.done:
+                continue
+            self.pending.remove(urb)
+            urb.urb_data.update(4, list(struct.pack("<i", urb.status)))
+            urb.urb_data.update(28, list(struct.pack("<i", urb.actual)))
+            if urb.data:
+                urb.buffer_data.update(0, list(urb.data))
+            pointer = arg.resolve(0, 8)
+            pointer.set_ptr(0, urb.urb_data)
+            client.complete(0, 0)
+            return
+        client.complete(-1, errno.ENODEV if self.unplugged else errno.EAGAIN)
+
+    def discard(self, client, arg):
+        (address,) = struct.unpack("<Q", bytes(arg.retrieve())[:8])
+        for urb in self.pending:
+            if urb.address == address and not urb.done:
+                urb.finish(-errno.ENOENT)
+                client.complete(0, 0)
+                return
+        client.complete(-1, errno.EINVAL)
+
+    # endpoints --------------------------------------------------------------
+
+    def control(self, urb):
+        """Standard GET_DESCRIPTOR(string); everything else stalls."""
+        setup = bytes(urb.buffer_data.retrieve())[:8] if urb.buffer_data else b""
+        if len(setup) < 8:
+            urb.finish(-errno.EPIPE)
+            return
+        request_type, request, value, _index, length = struct.unpack("<BBHHH", setup)
+        if request_type == 0x80 and request == 6 and (value >> 8) == 3:
+            index = value & 0xFF
+            if index == 0:
+                body = struct.pack("<H", LANGID_EN_US)
+            elif index in self.strings:
+                body = self.strings[index].encode("utf-16-le")
+            else:
+                urb.finish(-errno.EPIPE)
+                return
+            descriptor = bytes([2 + len(body), 3]) + body
+            descriptor = descriptor[: min(length, urb.length - 8)]
+            # The data stage follows the 8 setup bytes in the URB buffer.
+            urb.finish(0, setup + descriptor, actual=len(descriptor))
+            return
+        urb.finish(-errno.EPIPE)
+
+    def bulk_out(self, urb):
+        self.stats["out_urbs"] += 1
+        if urb.length == 0:
+            self.stats["zero_length_out"] += 1
+            urb.finish(0)
+            return
+        payload = bytes(urb.buffer_data.retrieve())[: urb.length]
+        if self.sock is not None:
+            try:
+                self.sock.setblocking(True)
+                self.sock.sendall(payload)
+            except OSError:
+                self.unplug()
+                urb.finish(-errno.ESHUTDOWN)
+                return
+        self.stats["out_bytes"] += len(payload)
+        urb.finish(0, actual=len(payload))
+
+    def fill_in_urbs(self):
+        for urb in self.pending:
+            if urb.done or urb.endpoint != ENDPOINT_IN or self.unplugged:
+                continue
+            if self.unplug_after is not None and self.stats["in_bytes"] >= self.unplug_after:
+                self.unplug()
+                return
+            if self.sock is None:
+                return
+            want = urb.length
+            if self.unplug_after is not None:
+                want = min(want, self.unplug_after - self.stats["in_bytes"])
+            try:
+                self.sock.setblocking(False)
+                data = self.sock.recv(want)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:
+                self.unplug()
+                return
+            self.stats["in_bytes"] += len(data)
+            urb.finish(0, data)
+
+    def unplug(self):
+        """The cable is pulled: URBs in flight die, the device leaves."""
+        if self.unplugged:
+            return
+        self.unplugged = True
+        self.stats["unplugged"] = True
+        for urb in self.pending:
+            if not urb.done:
+                urb.finish(-errno.ESHUTDOWN)
+        GLib.idle_add(self.remove_from_testbed)
+
+    def remove_from_testbed(self):
+        self.testbed.remove_device(SYSPATH)
+        return False
+
+
+def parse_arguments():
+    parser = argparse.ArgumentParser(
+        description="Run COMMAND with an emulated Haven USB device whose bulk "
+        "endpoints forward to a Unix socket.")
+    parser.add_argument("--socket", help="Unix socket the bulk endpoints forward to")
+    parser.add_argument("--serial", default="HVN-SIM-0001", help="iSerialNumber string")
+    parser.add_argument("--unplug-after-in", type=int, metavar="N",
+                        help="pull the cable after N bytes went IN")
+    parser.add_argument("--deny-access", action="store_true",
+                        help="device node mode 000 (permission denied on open)")
+    parser.add_argument("--busy", action="store_true",
+                        help="claiming the interface fails with EBUSY")
+    parser.add_argument("--stats", metavar="FILE", help="write counters as JSON at exit")
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    arguments = parser.parse_args()
+    if arguments.command and arguments.command[0] == "--":
+        arguments.command = arguments.command[1:]
+    if not arguments.command:
+        parser.error("no COMMAND given")
+    return arguments
+
+
+def main():
+    arguments = parse_arguments()
+    if "LD_PRELOAD" not in os.environ or "umockdev" not in os.environ["LD_PRELOAD"]:
+        sys.exit("haven-usb-device: run me through umockdev-wrapper "
+                 "(Tools/umockdev/run-with-device does)")
+
+    sock = None
+    if arguments.socket:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.connect(arguments.socket)
+        except OSError as error:
+            sys.exit(f"haven-usb-device: cannot connect to {arguments.socket}: {error.strerror}")
+
+    strings = {1: "Haven Project", 2: "Haven Survey Tablet", 3: arguments.serial,
+               4: "Haven link v1"}
+    testbed = UMockdev.Testbed.new()
+    device = HavenDevice(testbed, sock, strings, arguments.unplug_after_in, arguments.busy)
+    # The handler must be attached before the device appears.
+    testbed.attach_ioctl(DEVNODE, device)
+    with open(DEVICE_FILE) as description:
+        text = description.read().replace("serial=HVN-SIM-0001", "serial=" + arguments.serial)
+        text = text.replace("ID_SERIAL_SHORT=HVN-SIM-0001", "ID_SERIAL_SHORT=" + arguments.serial)
+    if not testbed.add_from_string(text):
+        sys.exit("haven-usb-device: umockdev rejected " + DEVICE_FILE)
+    if arguments.deny_access:
+        os.chmod(os.path.join(testbed.get_root_dir(), DEVNODE.lstrip("/")), 0)
+
+    child = subprocess.Popen(arguments.command)
+    loop = GLib.MainLoop()
+    status = {}
+
+    def exited(_pid, wait_status):
+        status["code"] = wait_status
+        loop.quit()
+
+    GLib.child_watch_add(GLib.PRIORITY_DEFAULT, child.pid, exited)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        GLib.unix_signal_add(GLib.PRIORITY_HIGH, signum,
+                             lambda signum=signum: (child.send_signal(signum), True)[1])
+    loop.run()
+    child.returncode = 0  # reaped by GLib's child watch
+
+    if arguments.stats:
+        with open(arguments.stats, "w") as out:
+            json.dump(device.stats, out)
+    wait_status = status.get("code", 0)
+    if os.WIFSIGNALED(wait_status):
+        return 128 + os.WTERMSIG(wait_status)
+    return os.WEXITSTATUS(wait_status)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
