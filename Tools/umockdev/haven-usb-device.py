@@ -21,9 +21,10 @@ Fault modes for tests:
                        is killed (-ESHUTDOWN, as the kernel does on
                        disconnect), every later ioctl fails with ENODEV and the
                        device leaves the testbed.
-  --deny-access        the device node gets mode 000; with DAC override
-                       dropped (run-with-device does that) opening it fails
-                       with EACCES, as on a host without the udev rule.
+  --deny-access        the device node gets mode 000 and, when run as root,
+                       COMMAND runs without DAC override (setpriv), so opening
+                       the node fails with EACCES, as for an operator's
+                       account on a host without the udev rule.
   --busy               claiming the interface fails with EBUSY (another
                        program holds it).
   --stats FILE         at exit, writes counters as JSON (OUT URBs, bytes and
@@ -334,7 +335,13 @@ def main():
     if arguments.deny_access:
         os.chmod(os.path.join(testbed.get_root_dir(), DEVNODE.lstrip("/")), 0)
 
-    child = subprocess.Popen(arguments.command)
+    command = arguments.command
+    if arguments.deny_access and os.geteuid() == 0:
+        # Root reads any file; without DAC override it obeys the mode bits
+        # like the operator's account does.
+        caps = "-dac_override,-dac_read_search"
+        command = ["setpriv", "--inh-caps=" + caps, "--bounding-set=" + caps, "--"] + command
+    child = subprocess.Popen(command)
     loop = GLib.MainLoop()
     status = {}
 
