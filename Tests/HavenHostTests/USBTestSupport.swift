@@ -75,12 +75,14 @@ func runUnderUSBDevice(_ device: [String], probe: [String]) throws -> USBHarness
 /// A Unix stream socket server on its own thread: the far end of the
 /// emulated device's bulk endpoints. `.echo` sends every byte back,
 /// `.sink` reads and never answers, `.closeAfter(n)` echoes n bytes and
-/// then hangs up (a simulator that stops).
+/// then hangs up (a simulator that stops), `.stall` never reads (a device
+/// that stopped taking data).
 final class UnixSocketServer: @unchecked Sendable {
     enum Behaviour: Sendable {
         case echo
         case sink
         case closeAfter(Int)
+        case stall
     }
 
     let path: String
@@ -89,6 +91,7 @@ final class UnixSocketServer: @unchecked Sendable {
     private let lock = NSLock()
     private var received = 0
     private var connections: [Int32] = []
+    private var stopped = false
 
     /// Bytes the server has read from all its clients.
     var bytesReceived: Int { lock.withLock { received } }
@@ -117,6 +120,7 @@ final class UnixSocketServer: @unchecked Sendable {
     }
 
     deinit {
+        lock.withLock { stopped = true }
         shutdown(listener, Int32(SHUT_RDWR))
         Glibc.close(listener)
         lock.withLock { for connection in connections { shutdown(connection, Int32(SHUT_RDWR)) } }
@@ -138,6 +142,10 @@ final class UnixSocketServer: @unchecked Sendable {
 
     private func serve(_ connection: Int32) {
         defer { Glibc.close(connection) }
+        if case .stall = behaviour {
+            while !lock.withLock({ stopped }) { usleep(10_000) }
+            return
+        }
         var buffer = [UInt8](repeating: 0, count: 65536)
         var served = 0
         while true {
@@ -149,6 +157,7 @@ final class UnixSocketServer: @unchecked Sendable {
             case .echo: break
             case .sink: answer = 0
             case .closeAfter(let limit): answer = min(count, limit - served)
+            case .stall: answer = 0
             }
             var sent = 0
             while sent < answer {

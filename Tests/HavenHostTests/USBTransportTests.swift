@@ -9,7 +9,9 @@ import Testing
 /// handler and a busy-polling libusb, and the machine has two cores.
 @Suite(.serialized)
 struct USBTransportTests {
-    @Test("bytes go out and come back unchanged through libusb", arguments: [1, 511, 512, 513, 4096, 100_000])
+    @Test(
+        "bytes go out and come back unchanged through libusb",
+        arguments: [1, 511, 512, 513, 4096, 100_000, 1_000_000])
     func roundTrip(size: Int) throws {
         let server = try UnixSocketServer(.echo)
         let run = try runUnderUSBDevice(["--socket", server.path], probe: ["--echo-bytes", String(size)])
@@ -94,6 +96,27 @@ struct USBTransportTests {
         #expect(run.count("out_bytes") == 600)
         #expect(run.count("in_bytes") == 0)
         #expect(ContinuousClock.now - started >= .milliseconds(400))
+    }
+
+    @Test("a device that stops taking data: the write times out")
+    func writeTimeout() throws {
+        let server = try UnixSocketServer(.stall)
+        let run = try runUnderUSBDevice(
+            ["--socket", server.path], probe: ["--echo-bytes", "4000000", "--timeout", "400"])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("timed out: writing to usb:001/002"), "\(run.stderr)")
+        #expect(run.count("in_urbs") == 0)
+    }
+
+    @Test("full speed: 64-byte packets, zero-length packet after 64 and 128 bytes", arguments: [63, 64, 65, 128])
+    func fullSpeed(size: Int) throws {
+        let server = try UnixSocketServer(.echo)
+        let run = try runUnderUSBDevice(
+            ["--socket", server.path, "--full-speed"], probe: ["--echo-bytes", String(size)])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("opened usb:001/002 max packet 64"))
+        #expect(run.stdout.contains("echoed \(size) bytes"))
+        #expect(run.count("zero_length_out") == (size % 64 == 0 ? 1 : 0))
     }
 
     @Test("a device chosen by serial; an unknown serial is noDevice")

@@ -27,6 +27,7 @@ Fault modes for tests:
                        account on a host without the udev rule.
   --busy               claiming the interface fails with EBUSY (another
                        program holds it).
+  --full-speed         a full-speed device: 64-byte bulk packets.
   --stats FILE         at exit, writes counters as JSON (OUT URBs, bytes and
                        zero-length packets, IN URBs and bytes, control URBs).
 
@@ -98,6 +99,8 @@ class Urb:
         self.status = 0
         self.data = b""
         self.actual = 0
+        self.outgoing = b""  # bulk OUT: payload not yet on the socket
+        self.sent = 0
 
     def finish(self, status, data=b"", actual=None):
         """Completes the URB: `data` goes into its buffer, `actual` is its
@@ -118,6 +121,8 @@ class HavenDevice(UMockdev.IoctlBase):
         self.unplug_after = unplug_after
         self.busy = busy
         self.unplugged = False
+        self.peer_closed = False
+        self.inbox = bytearray()  # bytes read from the socket, not yet IN
         self.pending = []
         self.stats = {
             "out_urbs": 0, "out_bytes": 0, "zero_length_out": 0,
@@ -174,10 +179,11 @@ class HavenDevice(UMockdev.IoctlBase):
             client.complete(-1, errno.EINVAL)
             return
         self.pending.append(urb)
+        self.pump()
         client.complete(0, 0)
 
     def reap(self, client, arg):
-        self.fill_in_urbs()
+        self.pump()
         for urb in self.pending:
             if not urb.done:
                 continue
@@ -196,7 +202,8 @@ class HavenDevice(UMockdev.IoctlBase):
         (address,) = struct.unpack("<Q", bytes(arg.retrieve())[:8])
         for urb in self.pending:
             if urb.address == address and not urb.done:
-                urb.finish(-errno.ENOENT)
+                # A cancelled OUT URB reports what already went out.
+                urb.finish(-errno.ENOENT, actual=urb.sent)
                 client.complete(0, 0)
                 return
         client.complete(-1, errno.EINVAL)
@@ -232,40 +239,66 @@ class HavenDevice(UMockdev.IoctlBase):
             self.stats["zero_length_out"] += 1
             urb.finish(0)
             return
-        payload = bytes(urb.buffer_data.retrieve())[: urb.length]
-        if self.sock is not None:
-            try:
-                self.sock.setblocking(True)
-                self.sock.sendall(payload)
-            except OSError:
-                self.unplug()
-                urb.finish(-errno.ESHUTDOWN)
-                return
-        self.stats["out_bytes"] += len(payload)
-        urb.finish(0, actual=len(payload))
+        urb.outgoing = bytes(urb.buffer_data.retrieve())[: urb.length]
 
-    def fill_in_urbs(self):
-        for urb in self.pending:
-            if urb.done or urb.endpoint != ENDPOINT_IN or self.unplugged:
-                continue
-            if self.unplug_after is not None and self.stats["in_bytes"] >= self.unplug_after:
-                self.unplug()
-                return
-            if self.sock is None:
-                return
-            want = urb.length
-            if self.unplug_after is not None:
-                want = min(want, self.unplug_after - self.stats["in_bytes"])
+    def pump(self):
+        """Moves bytes between the socket and the URBs in flight, never
+        blocking: the GLib loop must keep answering ioctls (libusb cancels
+        a timed-out transfer with DISCARDURB). Reading the socket into
+        `inbox` before writing to it means a peer that answers while it
+        reads can never deadlock against us."""
+        if self.unplugged:
+            return
+        if self.sock is not None:
+            self.read_socket()
+            self.write_socket()
+        self.fill_in_urbs()
+
+    def read_socket(self):
+        while not self.peer_closed and len(self.inbox) < (1 << 20):
             try:
-                self.sock.setblocking(False)
-                data = self.sock.recv(want)
+                data = self.sock.recv(65536)
             except BlockingIOError:
                 return
             except OSError:
                 data = b""
             if not data:
-                self.unplug()
+                self.peer_closed = True
                 return
+            self.inbox += data
+
+    def write_socket(self):
+        for urb in self.pending:
+            if urb.done or urb.endpoint != ENDPOINT_OUT or urb.kind != URB_TYPE_BULK:
+                continue
+            while urb.sent < len(urb.outgoing):
+                try:
+                    urb.sent += self.sock.send(urb.outgoing[urb.sent:])
+                except BlockingIOError:
+                    return
+                except OSError:
+                    self.peer_closed = True
+                    self.unplug()
+                    return
+            self.stats["out_bytes"] += urb.sent
+            urb.finish(0, actual=urb.sent)
+
+    def fill_in_urbs(self):
+        for urb in self.pending:
+            if urb.done or urb.endpoint != ENDPOINT_IN or urb.kind != URB_TYPE_BULK:
+                continue
+            limit = urb.length
+            if self.unplug_after is not None:
+                limit = min(limit, self.unplug_after - self.stats["in_bytes"])
+                if limit <= 0:
+                    self.unplug()
+                    return
+            if not self.inbox:
+                if self.peer_closed:
+                    self.unplug()
+                return
+            data = bytes(self.inbox[:limit])
+            del self.inbox[:limit]
             self.stats["in_bytes"] += len(data)
             urb.finish(0, data)
 
@@ -297,6 +330,8 @@ def parse_arguments():
                         help="device node mode 000 (permission denied on open)")
     parser.add_argument("--busy", action="store_true",
                         help="claiming the interface fails with EBUSY")
+    parser.add_argument("--full-speed", action="store_true",
+                        help="a full-speed (12 Mbit/s) device: 64-byte bulk packets")
     parser.add_argument("--stats", metavar="FILE", help="write counters as JSON at exit")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     arguments = parser.parse_args()
@@ -320,6 +355,7 @@ def main():
             sock.connect(arguments.socket)
         except OSError as error:
             sys.exit(f"haven-usb-device: cannot connect to {arguments.socket}: {error.strerror}")
+        sock.setblocking(False)
 
     strings = {1: "Haven Project", 2: "Haven Survey Tablet", 3: arguments.serial,
                4: "Haven link v1"}
@@ -330,6 +366,10 @@ def main():
     with open(DEVICE_FILE) as description:
         text = description.read().replace("serial=HVN-SIM-0001", "serial=" + arguments.serial)
         text = text.replace("ID_SERIAL_SHORT=HVN-SIM-0001", "ID_SERIAL_SHORT=" + arguments.serial)
+    if arguments.full_speed:
+        text = text.replace("A: speed=480", "A: speed=12")
+        # wMaxPacketSize 512 (00 02) -> 64 (40 00) in both endpoint descriptors.
+        text = text.replace("07050102000200", "07050102400000").replace("07058102000200", "07058102400000")
     if not testbed.add_from_string(text):
         sys.exit("haven-usb-device: umockdev rejected " + DEVICE_FILE)
     if arguments.deny_access:
