@@ -16,8 +16,11 @@ import CLibUSB
 ///   what the caller's buffer cannot take for the next read.
 public final class USBTransport: LinkTransport {
     public let name: String
-    /// wMaxPacketSize of the bulk OUT endpoint at the current speed.
+    /// wMaxPacketSize of the bulk OUT endpoint at the current speed (512 at
+    /// high speed, 64 at full speed).
     public let maxPacketSize: Int
+    /// wMaxPacketSize of the bulk IN endpoint (reads ask for multiples).
+    private let inPacketSize: Int
     /// The device this transport opened.
     public let device: USBDeviceInfo
 
@@ -41,7 +44,7 @@ public final class USBTransport: LinkTransport {
         context = try USBContext()
         let finder = USBDeviceFinder(vendorID: device.vendorID, productID: device.productID)
         let name = self.name
-        let opened = try context.withDeviceList { (list) throws(TransportError) -> (OpaquePointer, Int) in
+        let opened = try context.withDeviceList { (list) throws(TransportError) -> (OpaquePointer, Int, Int) in
             guard
                 let match = list.first(where: {
                     finder.matches($0) && libusb_get_bus_number($0) == device.bus
@@ -51,16 +54,18 @@ public final class USBTransport: LinkTransport {
                 throw .noDevice("\(name) (USB \(finder.idText)) is no longer attached; plug it in again")
             }
             let packet = libusb_get_max_packet_size(match, HavenUSBIdentity.bulkOutEndpoint)
-            guard packet > 0 else {
+            let inPacket = libusb_get_max_packet_size(match, HavenUSBIdentity.bulkInEndpoint)
+            guard packet > 0, inPacket > 0, USBTransport.stagingBytes % Int(inPacket) == 0 else {
                 throw .noDevice("\(name) has no Haven bulk endpoint (is it a Haven device with current firmware?)")
             }
             var handle: OpaquePointer?
             let status = libusb_open(match, &handle)
             guard status == 0, let handle else { throw .libusb(status, "opening", device: name) }
-            return (handle, Int(packet))
+            return (handle, Int(packet), Int(inPacket))
         }
         handle = opened.0
         maxPacketSize = opened.1
+        inPacketSize = opened.2
         staging = [UInt8](repeating: 0, count: USBTransport.stagingBytes)
 
         // No kernel driver binds a vendor-class interface with Haven's
@@ -83,6 +88,10 @@ public final class USBTransport: LinkTransport {
 
     deinit { close() }
 
+    /// Writes all of `bytes` (then a zero-length packet when the length is a
+    /// multiple of the packet size). After a `.timedOut` part of the bytes
+    /// may have reached the device, so the byte stream is out of step:
+    /// close the transport and open it again.
     public func write(_ bytes: UnsafeRawBufferPointer, timeoutMilliseconds: Int) throws(TransportError) {
         guard let handle else { throw closedError() }
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
@@ -101,6 +110,9 @@ public final class USBTransport: LinkTransport {
         }
     }
 
+    /// Reads what the device sent, at least one byte: whole packets straight
+    /// into `buffer` when it holds at least one, else through the staging
+    /// buffer, whose rest later reads return first.
     public func read(into buffer: UnsafeMutableRawBufferPointer, timeoutMilliseconds: Int) throws(TransportError) -> Int {
         guard let handle else { throw closedError() }
         guard let base = buffer.baseAddress, buffer.count > 0 else {
@@ -111,7 +123,7 @@ public final class USBTransport: LinkTransport {
         while true {
             // A buffer that holds whole packets is read into directly;
             // a smaller one goes through the staging buffer.
-            let direct = buffer.count / maxPacketSize * maxPacketSize
+            let direct = buffer.count / inPacketSize * inPacketSize
             if direct > 0 {
                 let moved = try bulk(
                     handle, HavenUSBIdentity.bulkInEndpoint, base.assumingMemoryBound(to: UInt8.self),
