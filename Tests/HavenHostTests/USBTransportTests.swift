@@ -119,7 +119,7 @@ struct USBTransportTests {
         #expect(run.count("zero_length_out") == (size % 64 == 0 ? 1 : 0))
     }
 
-    @Test("a device chosen by serial; an unknown serial is noDevice")
+    @Test("a device chosen by serial among two; none chosen among two, or an unknown serial: noDevice")
     func chooseBySerial() throws {
         let server = try UnixSocketServer(.echo)
         let chosen = try runUnderUSBDevice(
@@ -127,6 +127,23 @@ struct USBTransportTests {
         #expect(chosen.status == 0, "\(chosen.stderr)")
         #expect(chosen.stdout.contains("serial HVN-TEST-7"))
         #expect(chosen.stdout.contains("echoed 64 bytes"))
+
+        let two = try UnixSocketServer(.echo)
+        let second = try runUnderUSBDevice(
+            ["--socket", server.path, "--socket", two.path], probe: ["--serial", "HVN-SIM-0002", "--echo-bytes", "300"])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("usb:001/002 1209:4856 serial HVN-SIM-0001"))
+        #expect(second.stdout.contains("usb:001/003 1209:4856 serial HVN-SIM-0002"))
+        #expect(second.stdout.contains("opened usb:001/003 max packet 512"))
+        #expect(two.bytesReceived == 300)
+
+        let ambiguous = try runUnderUSBDevice(
+            ["--socket", server.path, "--socket", two.path], probe: ["--echo-bytes", "300"])
+        #expect(ambiguous.status == 1)
+        #expect(
+            ambiguous.stderr.contains("2 Haven devices are attached (HVN-SIM-0001, HVN-SIM-0002); choose one by serial"),
+            "\(ambiguous.stderr)")
+        #expect(server.bytesReceived == 64)
 
         let wrong = try runUnderUSBDevice(
             ["--socket", server.path, "--serial", "HVN-TEST-7"], probe: ["--serial", "HVN-OTHER", "--echo-bytes", "64"])

@@ -9,6 +9,7 @@ COMMAND as a child (the child inherits the umockdev preload, so its libusb
 sees the device) and pumps GLib until the child exits. The exit status is the
 child's (128 + signal number when it was killed).
 
+Each --socket PATH attaches one more device (usb:001/002, usb:001/003, ...).
 The bulk endpoints are a byte pipe to a Unix socket (--socket PATH): the
 payload of every bulk OUT URB is written to the socket, and a bulk IN URB is
 completed with whatever bytes the socket has, up to the URB's buffer length
@@ -29,7 +30,8 @@ Fault modes for tests:
                        program holds it).
   --full-speed         a full-speed device: 64-byte bulk packets.
   --stats FILE         at exit, writes counters as JSON (OUT URBs, bytes and
-                       zero-length packets, IN URBs and bytes, control URBs).
+                       zero-length packets, IN URBs and bytes, control URBs) of
+                       the first device, and of all under "devices".
 
 Facts this relies on (../shared/notes/usb-and-crypto-facts.md): the handler
 is attached before the device is added; libusb reaps with REAPURBNDELAY and
@@ -54,8 +56,13 @@ from gi.repository import GLib, UMockdev  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEVICE_FILE = os.path.join(HERE, "haven-usb.umockdev")
-DEVNODE = "/dev/bus/usb/001/002"
-SYSPATH = "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1"
+# Device k (0, 1, ...) of a run sits on bus 1, port k+1, address k+2.
+def devnode(index):
+    return f"/dev/bus/usb/001/{index + 2:03d}"
+
+
+def syspath(index):
+    return f"/sys/devices/pci0000:00/0000:00:14.0/usb1/1-{index + 1}"
 
 # usbfs ioctl request numbers on 64-bit Linux (linux/usbdevice_fs.h).
 SUBMITURB = 0x8038550A
@@ -113,9 +120,10 @@ class Urb:
 
 
 class HavenDevice(UMockdev.IoctlBase):
-    def __init__(self, testbed, sock, strings, unplug_after, busy):
+    def __init__(self, testbed, syspath, sock, strings, unplug_after, busy):
         super().__init__()
         self.testbed = testbed
+        self.syspath = syspath
         self.sock = sock
         self.strings = strings
         self.unplug_after = unplug_after
@@ -314,16 +322,53 @@ class HavenDevice(UMockdev.IoctlBase):
         GLib.idle_add(self.remove_from_testbed)
 
     def remove_from_testbed(self):
-        self.testbed.remove_device(SYSPATH)
+        self.testbed.remove_device(self.syspath)
         return False
+
+
+def describe(template, index, serial, full_speed):
+    """haven-usb.umockdev for device `index`: its port, address, serial
+    and speed."""
+    lines = []
+    for line in template.splitlines():
+        if line.startswith("P: "):
+            line = "P: " + syspath(index)[len("/sys"):]
+        elif line.startswith("N: "):
+            line = "N: " + devnode(index)[len("/dev/"):]
+        elif line.startswith("E: DEVNAME="):
+            line = "E: DEVNAME=" + devnode(index)
+        elif line.startswith("E: DEVNUM="):
+            line = f"E: DEVNUM={index + 2:03d}"
+        elif line.startswith("E: MINOR="):
+            line = f"E: MINOR={index + 1}"
+        elif line.startswith("A: devnum="):
+            line = f"A: devnum={index + 2}\\n"
+        elif line.startswith("A: devpath="):
+            line = f"A: devpath={index + 1}\\n"
+        elif line.startswith("A: serial="):
+            line = f"A: serial={serial}\\n"
+        elif line.startswith("E: ID_SERIAL_SHORT="):
+            line = "E: ID_SERIAL_SHORT=" + serial
+        elif full_speed and line.startswith("A: speed="):
+            line = "A: speed=12\\n"
+        elif full_speed and line.startswith("H: descriptors="):
+            # wMaxPacketSize 512 (00 02) -> 64 (40 00) in both endpoints.
+            line = line.replace("07050102000200", "07050102400000")
+            line = line.replace("07058102000200", "07058102400000")
+        lines.append(line)
+    return "\n".join(lines) + "\n"
 
 
 def parse_arguments():
     parser = argparse.ArgumentParser(
         description="Run COMMAND with an emulated Haven USB device whose bulk "
         "endpoints forward to a Unix socket.")
-    parser.add_argument("--socket", help="Unix socket the bulk endpoints forward to")
-    parser.add_argument("--serial", default="HVN-SIM-0001", help="iSerialNumber string")
+    parser.add_argument("--socket", action="append", default=[],
+                        help="Unix socket the bulk endpoints forward to; repeat it "
+                        "for more devices (one per socket)")
+    parser.add_argument("--serial", action="append", default=[],
+                        help="iSerialNumber of the devices in order (default HVN-SIM-0001, "
+                        "HVN-SIM-0002, ...)")
     parser.add_argument("--unplug-after-in", type=int, metavar="N",
                         help="pull the cable after N bytes went IN")
     parser.add_argument("--deny-access", action="store_true",
@@ -348,32 +393,33 @@ def main():
         sys.exit("haven-usb-device: run me through umockdev-wrapper "
                  "(Tools/umockdev/run-with-device does)")
 
-    sock = None
-    if arguments.socket:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            sock.connect(arguments.socket)
-        except OSError as error:
-            sys.exit(f"haven-usb-device: cannot connect to {arguments.socket}: {error.strerror}")
-        sock.setblocking(False)
-
-    strings = {1: "Haven Project", 2: "Haven Survey Tablet", 3: arguments.serial,
-               4: "Haven link v1"}
     testbed = UMockdev.Testbed.new()
-    device = HavenDevice(testbed, sock, strings, arguments.unplug_after_in, arguments.busy)
-    # The handler must be attached before the device appears.
-    testbed.attach_ioctl(DEVNODE, device)
     with open(DEVICE_FILE) as description:
-        text = description.read().replace("serial=HVN-SIM-0001", "serial=" + arguments.serial)
-        text = text.replace("ID_SERIAL_SHORT=HVN-SIM-0001", "ID_SERIAL_SHORT=" + arguments.serial)
-    if arguments.full_speed:
-        text = text.replace("A: speed=480", "A: speed=12")
-        # wMaxPacketSize 512 (00 02) -> 64 (40 00) in both endpoint descriptors.
-        text = text.replace("07050102000200", "07050102400000").replace("07058102000200", "07058102400000")
-    if not testbed.add_from_string(text):
-        sys.exit("haven-usb-device: umockdev rejected " + DEVICE_FILE)
-    if arguments.deny_access:
-        os.chmod(os.path.join(testbed.get_root_dir(), DEVNODE.lstrip("/")), 0)
+        template = description.read()
+    devices = []
+    for index, path in enumerate(arguments.socket or [None]):
+        sock = None
+        if path is not None:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.connect(path)
+            except OSError as error:
+                sys.exit(f"haven-usb-device: cannot connect to {path}: {error.strerror}")
+            sock.setblocking(False)
+        if index < len(arguments.serial):
+            serial = arguments.serial[index]
+        else:
+            serial = f"HVN-SIM-{index + 1:04d}"
+        strings = {1: "Haven Project", 2: "Haven Survey Tablet", 3: serial, 4: "Haven link v1"}
+        device = HavenDevice(testbed, syspath(index), sock, strings, arguments.unplug_after_in,
+                             arguments.busy)
+        # The handler must be attached before the device appears.
+        testbed.attach_ioctl(devnode(index), device)
+        if not testbed.add_from_string(describe(template, index, serial, arguments.full_speed)):
+            sys.exit("haven-usb-device: umockdev rejected " + DEVICE_FILE)
+        if arguments.deny_access:
+            os.chmod(os.path.join(testbed.get_root_dir(), devnode(index).lstrip("/")), 0)
+        devices.append(device)
 
     command = arguments.command
     if arguments.deny_access and os.geteuid() == 0:
@@ -397,8 +443,9 @@ def main():
     child.returncode = 0  # reaped by GLib's child watch
 
     if arguments.stats:
+        # The first device's counters, and every device's under "devices".
         with open(arguments.stats, "w") as out:
-            json.dump(device.stats, out)
+            json.dump(dict(devices[0].stats, devices=[d.stats for d in devices]), out)
     wait_status = status.get("code", 0)
     if os.WIFSIGNALED(wait_status):
         return 128 + os.WTERMSIG(wait_status)
