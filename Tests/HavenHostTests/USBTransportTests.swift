@@ -63,6 +63,20 @@ struct USBTransportTests {
         #expect(run.count("out_urbs") == 0)
     }
 
+    @Test("a device speaking another link protocol version is refused before any transfer")
+    func otherProtocolVersion() throws {
+        let server = try UnixSocketServer(.echo)
+        let run = try runUnderUSBDevice(
+            ["--socket", server.path, "--interface-protocol", "2"], probe: ["--echo-bytes", "10"])
+        #expect(run.status == 1)
+        #expect(
+            run.stderr.contains(
+                "I/O error: usb:001/002 speaks link protocol version 2, this haven speaks version 1"),
+            "\(run.stderr)")
+        #expect(run.count("out_urbs") == 0)
+        #expect(server.bytesReceived == 0)
+    }
+
     @Test("cable pulled during a read: disconnected, unplugged")
     func unplugMidTransfer() throws {
         let server = try UnixSocketServer(.echo)

@@ -29,6 +29,7 @@ Fault modes for tests:
   --busy               claiming the interface fails with EBUSY (another
                        program holds it).
   --full-speed         a full-speed device: 64-byte bulk packets.
+  --interface-protocol N  the interface announces link protocol version N.
   --stats FILE         at exit, writes counters as JSON (OUT URBs, bytes and
                        zero-length packets, IN URBs and bytes, control URBs) of
                        the first device, and of all under "devices".
@@ -326,9 +327,9 @@ class HavenDevice(UMockdev.IoctlBase):
         return False
 
 
-def describe(template, index, serial, full_speed):
-    """haven-usb.umockdev for device `index`: its port, address, serial
-    and speed."""
+def describe(template, index, serial, full_speed, protocol):
+    """haven-usb.umockdev for device `index`: its port, address, serial,
+    speed and bInterfaceProtocol (the link protocol version)."""
     lines = []
     for line in template.splitlines():
         if line.startswith("P: "):
@@ -355,6 +356,8 @@ def describe(template, index, serial, full_speed):
             # wMaxPacketSize 512 (00 02) -> 64 (40 00) in both endpoints.
             line = line.replace("07050102000200", "07050102400000")
             line = line.replace("07058102000200", "07058102400000")
+        if line.startswith("H: descriptors="):
+            line = line.replace("0904000002FF4801", f"0904000002FF48{protocol:02X}")
         lines.append(line)
     return "\n".join(lines) + "\n"
 
@@ -377,6 +380,8 @@ def parse_arguments():
                         help="claiming the interface fails with EBUSY")
     parser.add_argument("--full-speed", action="store_true",
                         help="a full-speed (12 Mbit/s) device: 64-byte bulk packets")
+    parser.add_argument("--interface-protocol", type=int, default=1, metavar="N",
+                        help="bInterfaceProtocol, the link protocol version (default 1)")
     parser.add_argument("--stats", metavar="FILE", help="write counters as JSON at exit")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     arguments = parser.parse_args()
@@ -415,7 +420,8 @@ def main():
                              arguments.busy)
         # The handler must be attached before the device appears.
         testbed.attach_ioctl(devnode(index), device)
-        if not testbed.add_from_string(describe(template, index, serial, arguments.full_speed)):
+        if not testbed.add_from_string(describe(template, index, serial, arguments.full_speed,
+                                                 arguments.interface_protocol)):
             sys.exit("haven-usb-device: umockdev rejected " + DEVICE_FILE)
         if arguments.deny_access:
             os.chmod(os.path.join(testbed.get_root_dir(), devnode(index).lstrip("/")), 0)

@@ -53,15 +53,11 @@ public final class USBTransport: LinkTransport {
             else {
                 throw .noDevice("\(name) (USB \(finder.idText)) is no longer attached; plug it in again")
             }
-            let packet = libusb_get_max_packet_size(match, HavenUSBIdentity.bulkOutEndpoint)
-            let inPacket = libusb_get_max_packet_size(match, HavenUSBIdentity.bulkInEndpoint)
-            guard packet > 0, inPacket > 0, USBTransport.stagingBytes % Int(inPacket) == 0 else {
-                throw .noDevice("\(name) has no Haven bulk endpoint (is it a Haven device with current firmware?)")
-            }
+            let interface = try HavenInterface(device: match, name: name)
             var handle: OpaquePointer?
             let status = libusb_open(match, &handle)
             guard status == 0, let handle else { throw .libusb(status, "opening", device: name) }
-            return (handle, Int(packet), Int(inPacket))
+            return (handle, interface.outPacketSize, interface.inPacketSize)
         }
         handle = opened.0
         maxPacketSize = opened.1
