@@ -28,6 +28,13 @@ let package = Package(
         ),
         .target(name: "HavenSodium", dependencies: ["HavenCore", "CSodium"]),
 
+        // libusb-1.0 through pkg-config; the host's USB transport.
+        .systemLibrary(
+            name: "CLibUSB",
+            pkgConfig: "libusb-1.0",
+            providers: [.apt(["libusb-1.0-0-dev"])]
+        ),
+
         // Counts heap allocations per thread (tests and benchmarks only).
         .target(name: "CAllocCounter"),
 
@@ -37,7 +44,10 @@ let package = Package(
         // Host library: compiler, configs, transports, pull, export.
         .target(
             name: "HavenHost",
-            dependencies: ["HavenCore", "HavenSodium", "HavenDevice", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "HavenCore", "HavenSodium", "HavenDevice", "CLibUSB",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
 
         .executableTarget(
