@@ -61,6 +61,13 @@ public enum ConfigLayout {
         max(1, (maxConfigBytes + eraseBlockSize - 1) / eraseBlockSize)
     }
 
+    /// The largest CONFIG blob a config area for `maxConfigBytes` holds on
+    /// a part with `geometry` (what `ConfigArea.capacity` will say).
+    public static func capacity(geometry: FlashGeometry, maxConfigBytes: Int = defaultMaxConfigBytes) -> Int {
+        let k = blocksPerSlot(maxConfigBytes: maxConfigBytes, eraseBlockSize: geometry.eraseBlockSize)
+        return k * geometry.eraseBlockSize - geometry.alignUp(slotHeaderSize) - bodyOverhead
+    }
+
     /// Splits a flash part: the last 2k blocks are the config area, the rest
     /// the log store (decisions: config area at the end of the part).
     public static func split<F: Flash>(_ flash: F, maxConfigBytes: Int = defaultMaxConfigBytes)
