@@ -14,7 +14,7 @@ struct ConfigCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Build a signed config bundle from a readable config file.",
             discussion: """
-                The config file (JSON, see Docs/config-format.md §7 and Docs/examples/config.json) names \
+                The config file (JSON, see Docs/config-format.md §7 and Tests/Fixtures/config/field-config.json) names \
                 the instruments (compiled .instrument files, or XForm .xml compiled on the fly), the \
                 research team's age recipients, the enumerator and duress PINs, quick exit, lock and \
                 wipe policy and a version that must grow with every config sent to a device.

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The readable config file `haven config build` reads (JSON; see
-/// Docs/config-format.md §7 and Docs/examples/config.json). It holds the
+/// Docs/config-format.md §7 and Tests/Fixtures/config/field-config.json). It holds the
 /// enumerator and duress PINs in clear, so it is a secret input: keep it
 /// with the provisioning key, not on the pull station.
 public struct ConfigFile: Codable, Sendable {
@@ -96,6 +96,8 @@ public struct ConfigFile: Codable, Sendable {
 /// Why `haven config build` could not make a bundle: one line a person can act on.
 public enum ConfigBuildError: Error, Equatable, CustomStringConvertible {
     case file(String)
+    /// A file-system failure writing or reading a key or bundle file.
+    case io(String)
     case missingFile(String)
     case instrument(path: String, reason: String)
     case recipient(index: Int, reason: String)
@@ -109,6 +111,7 @@ public enum ConfigBuildError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .file(let s): return "config file: \(s)"
+        case .io(let s): return s
         case .missingFile(let p): return "cannot read '\(p)': no such file or not readable"
         case .instrument(let p, let r): return "instrument '\(p)': \(r)"
         case .recipient(let i, let r): return "recipients[\(i)]: \(r)"

@@ -108,8 +108,8 @@ public enum KeyFiles {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else {
             let e = errno
-            if e == EEXIST { throw ConfigBuildError.file("'\(path)' exists; use --force to replace it") }
-            throw ConfigBuildError.file("cannot create '\(path)': \(String(cString: strerror(e)))")
+            if e == EEXIST { throw ConfigBuildError.io("'\(path)' exists; use --force to replace it") }
+            throw ConfigBuildError.io("cannot create '\(path)': \(String(cString: strerror(e)))")
         }
         defer { close(fd) }
         _ = fchmod(fd, mode)  // umask cannot widen it, but make sure it is not narrower for .pub
@@ -118,11 +118,11 @@ public enum KeyFiles {
             let n = bytes[done...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw ConfigBuildError.file("cannot write '\(path)': \(String(cString: strerror(errno)))")
+                throw ConfigBuildError.io("cannot write '\(path)': \(String(cString: strerror(errno)))")
             }
             done += n
         }
-        guard fsync(fd) == 0 else { throw ConfigBuildError.file("cannot sync '\(path)'") }
+        guard fsync(fd) == 0 else { throw ConfigBuildError.io("cannot sync '\(path)'") }
     }
 
     /// The text `age-keygen` writes for an identity.
