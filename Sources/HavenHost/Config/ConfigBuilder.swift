@@ -21,9 +21,14 @@ public struct KDFCost: Equatable, Sendable {
 
 /// Turns a readable config file into a signed bundle (Docs/config-format.md
 /// §2–4): compiles or reads the instruments, parses the recipients, turns
-/// the PINs into PIN material (Argon2id with the board's cost and one fresh
-/// random salt, shared by every PIN slot and the duress verifier so a PIN
-/// attempt costs one Argon2id), encodes CONFIG, signs it.
+/// the PINs into PIN material (Argon2id with the board's cost and one salt
+/// shared by every PIN slot and the duress verifier, so a PIN attempt costs
+/// one Argon2id), encodes CONFIG, signs it.
+///
+/// The salt is not drawn at random on every build: it is derived from the
+/// provisioning key and the PINs (`pinSalt`). Same PINs → same PIN material
+/// → a locked device accepts the new config (Docs/config-format.md §6: only
+/// a PIN *change* needs the device unlocked); new PINs → a new salt.
 public enum ConfigBuilder {
     public struct Output: Sendable {
         /// The bundle file's bytes.
@@ -52,7 +57,7 @@ public enum ConfigBuilder {
         var policy = try makePolicy(file)
         policy.recipients = recipients
 
-        let pinMaterial = try makePinMaterial(file.pins, kdf: kdf)
+        let pinMaterial = try makePinMaterial(file.pins, kdf: kdf, saltKey: key.keyPair.seed)
         let config = DeviceConfig(version: file.version, provisioningKey: key.publicKey,
                                   pinMaterialHash: Sodium.sha256(pinMaterial), deviceNames: names,
                                   instrument: instrument, decoy: decoy, policy: policy)
@@ -195,7 +200,31 @@ public enum ConfigBuilder {
         else { throw .pin("\(what) must not contain spaces or control characters") }
     }
 
-    static func makePinMaterial(_ pins: ConfigFile.PINs, kdf: KDFCost) throws(ConfigBuildError) -> [UInt8] {
+    /// First 16 bytes of HMAC-SHA256(key: provisioning seed, "haven pin salt
+    /// v1\0" ‖ iterations u32 ‖ memory KiB u32 ‖ for each enumerator PIN:
+    /// u32 length ‖ UTF-8 ‖ then the duress PIN the same way, or u32 0xFFFFFFFF).
+    /// Public like any salt, unpredictable without the provisioning key.
+    static func pinSalt(_ pins: ConfigFile.PINs, kdf: KDFCost, saltKey: [UInt8]) -> [UInt8] {
+        var message = Array("haven pin salt v1\0".utf8)
+        func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { message += $0 } }
+        u32(kdf.iterations)
+        u32(kdf.memoryKiB)
+        for pin in pins.enumerator {
+            u32(UInt32(pin.utf8.count))
+            message += Array(pin.utf8)
+        }
+        if let d = pins.duress {
+            u32(UInt32(d.utf8.count))
+            message += Array(d.utf8)
+        } else {
+            u32(.max)
+        }
+        defer { message.withUnsafeMutableBytes { Sodium.zeroize($0) } }
+        return Array(Sodium.hmacSHA256(key: saltKey, message: message).prefix(CryptoSizes.argon2SaltBytes))
+    }
+
+    static func makePinMaterial(_ pins: ConfigFile.PINs, kdf: KDFCost,
+                                saltKey: [UInt8]) throws(ConfigBuildError) -> [UInt8] {
         guard !pins.enumerator.isEmpty, pins.enumerator.count <= ConfigLayout.maxPinSlots else {
             throw .pin("enumerator needs 1 to \(ConfigLayout.maxPinSlots) PINs")
         }
@@ -207,7 +236,7 @@ public enum ConfigBuilder {
         }
         guard kdf.iterations >= 1, kdf.memoryKiB >= 8 else { throw .policy("the board's Argon2id cost is invalid") }
 
-        let salt = Sodium.random(count: CryptoSizes.argon2SaltBytes)
+        let salt = pinSalt(pins, kdf: kdf, saltKey: saltKey)
         var stretched: [[UInt8]] = []
         defer {
             for i in stretched.indices { stretched[i].withUnsafeMutableBytes { Sodium.zeroize($0) } }

@@ -30,6 +30,11 @@ public struct ConfigFile: Codable, Sendable {
         public var name: String
         /// 32 hex characters (`haven devices` shows it); absent: any device.
         public var id: String?
+
+        public init(name: String, id: String? = nil) {
+            self.name = name
+            self.id = id
+        }
     }
 
     public struct PINs: Codable, Sendable {
