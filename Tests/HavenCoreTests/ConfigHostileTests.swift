@@ -36,6 +36,25 @@ import Testing
         }
     }
 
+    @Test func hugeLengthFieldsAreRefusedNotConverted() {
+        // 0xFFFFFFFF would trap as Int(UInt32) on a 32-bit microcontroller.
+        var bundle = Self.built.bundle
+        for i in 12..<16 { bundle[i] = 0xFF }
+        bundle.withUnsafeBytes { b in
+            _ = #expect(throws: ConfigFormatError.invalidValue(field: .bundleLength, offset: 12)) { try ConfigBundle.split(b) }
+        }
+        var config = Self.built.config
+        for i in 12..<16 { config[i] = 0xFF }
+        config.withUnsafeBytes { b in
+            _ = #expect(throws: ConfigFormatError.invalidValue(field: .configLength, offset: 12)) { try DeviceConfig.decode(b) }
+        }
+        var section = Self.built.config
+        for i in 92..<96 { section[i] = 0xFF }  // the policy section's length
+        section.withUnsafeBytes { b in
+            _ = #expect(throws: ConfigFormatError.invalidValue(field: .section, offset: 92)) { try DeviceConfig.decode(b) }
+        }
+    }
+
     @Test func everyTruncationOfPinMaterialAndBundleIsATypedError() {
         let pin = ConfigFixture().pinMaterial()
         for n in 0..<pin.count {

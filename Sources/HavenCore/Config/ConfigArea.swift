@@ -59,7 +59,7 @@ public final class ConfigArea<F: Flash, C: CryptoSuite> {
                 try r.magic(ConfigLayout.slotMagic, .localPart)
                 try r.version(.localPart)
                 guard try r.u16(.localPart) == UInt16(ConfigLayout.slotHeaderSize) else { return nil }
-                let length = Int(try r.u32(.localPart))
+                let length = Int(truncatingIfNeeded: try r.u32(.localPart))
                 let sequence = try r.u64(.localPart)
                 guard CRC32.checksum(b.slice(0, 60)) == b.loadLE(UInt32.self, at: 60) else { return nil }
                 guard sequence >= 1, length >= ConfigLayout.bodyOverhead, length <= slotBytes - bodyOffset else {
@@ -114,9 +114,10 @@ public final class ConfigArea<F: Flash, C: CryptoSuite> {
         }
         guard ok else { return nil }
         let plain = UnsafeRawBufferPointer(body.slice(0, plainCount))
-        let a = Int(plain.loadLE(UInt32.self, at: 0))
-        let l = Int(plain.loadLE(UInt32.self, at: 4))
-        guard l == ConfigLayout.localPartSize, a <= plainCount - 8 - l, 8 + a + l == plainCount else { return nil }
+        // Authenticated by the AEAD, but checked like any input all the same.
+        let a = Int(truncatingIfNeeded: plain.loadLE(UInt32.self, at: 0))
+        let l = Int(truncatingIfNeeded: plain.loadLE(UInt32.self, at: 4))
+        guard l == ConfigLayout.localPartSize, a >= 0, a <= plainCount - 8 - l, 8 + a + l == plainCount else { return nil }
         let blob = plain.slice(8, a)
         guard let config = try? DeviceConfig.decode(blob) else { return nil }
         let signed = config.provisioningKey.withUnsafeBytes { ConfigSignature<C>.verify(config: blob, publicKey: $0) }

@@ -13,8 +13,8 @@ public struct ConfigBundle {
         guard try r.u16(.bundleHeader) == UInt16(ConfigLayout.bundleHeaderSize) else {
             throw .invalidValue(field: .bundleHeader, offset: sizeAt)
         }
-        let a = Int(try r.u32(.bundleLength))
-        let b = Int(try r.u32(.bundleLength))
+        let a = try r.length(.bundleLength)
+        let b = try r.length(.bundleLength)
         try r.reserved(4, .bundleHeader)
         guard a <= r.remaining, b <= r.remaining - a else {
             throw .truncated(field: .bundleLength, offset: bytes.count)

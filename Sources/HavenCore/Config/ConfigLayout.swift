@@ -125,6 +125,15 @@ struct ConfigReader {
         return bytes.loadLE(UInt64.self, at: position)
     }
 
+    /// A u32 length or count as an Int, refusing values over 2³¹ − 1 (an
+    /// `Int(UInt32)` conversion would trap on a 32-bit microcontroller).
+    mutating func length(_ field: ConfigField) throws(ConfigFormatError) -> Int {
+        let at = absolute
+        let v = try u32(field)
+        guard v <= 0x7FFF_FFFF else { throw .invalidValue(field: field, offset: at) }
+        return Int(truncatingIfNeeded: v)
+    }
+
     mutating func take(_ n: Int, _ field: ConfigField) throws(ConfigFormatError) -> UnsafeRawBufferPointer {
         try need(n, field)
         defer { position += n }

@@ -12,7 +12,7 @@ extension DeviceConfig {
             throw .invalidValue(field: .configHeader, offset: headerAt)
         }
         let lengthAt = r.absolute
-        let total = Int(try r.u32(.configLength))
+        let total = try r.length(.configLength)
         guard total == blob.count, total >= ConfigLayout.configHeaderSize + ConfigLayout.signatureSize else {
             if total > blob.count { throw .truncated(field: .configLength, offset: blob.count) }
             throw .invalidValue(field: .configLength, offset: lengthAt)
@@ -56,7 +56,7 @@ extension DeviceConfig {
         let found = try s.u16(.section)
         guard found == type else { throw .invalidValue(field: .sectionOrder, offset: at) }
         try s.reserved(2, .section)
-        let length = Int(try s.u32(.section))
+        let length = try s.length(.section)
         let valueAt = s.absolute
         let value = try s.take(length, .section)
         return Section(reader: ConfigReader(value, base: valueAt))
