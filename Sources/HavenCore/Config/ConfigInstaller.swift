@@ -21,6 +21,9 @@ public enum ConfigInstaller<C: CryptoSuite> {
     /// Installs `bundle`. `store` is the log-store partition. To change
     /// PINs on a provisioned device pass the data key (device unlocked) and,
     /// when the store is mounted, the mounted store, so it moves its own header.
+    ///
+    /// The PIN material's Argon2id outputs are read in place from `bundle`
+    /// and never copied: the caller zeroizes its bundle buffer afterwards.
     public static func install<A: Flash, S: Flash>(
         bundle: UnsafeRawBufferPointer, area: ConfigArea<A, C>, store: S, deviceSecret: UnsafeRawBufferPointer,
         mounted: LogStore<S, C>? = nil, dataKey: UnsafeRawBufferPointer? = nil
@@ -155,9 +158,12 @@ extension SafetyController {
     public func installConfig<A: Flash>(bundle: UnsafeRawBufferPointer,
                                         area: ConfigArea<A, C>) throws(ConfigError) -> ConfigInstallOutcome {
         let unlocked = phase == .unlocked && store != nil
-        return try ConfigInstaller<C>.install(bundle: bundle, area: area, store: flash,
-                                              deviceSecret: UnsafeRawBufferPointer(memory.secret),
-                                              mounted: unlocked ? store : nil,
-                                              dataKey: unlocked ? UnsafeRawBufferPointer(memory.dataKey) : nil)
+        let outcome = try ConfigInstaller<C>.install(bundle: bundle, area: area, store: flash,
+                                                     deviceSecret: UnsafeRawBufferPointer(memory.secret),
+                                                     mounted: unlocked ? store : nil,
+                                                     dataKey: unlocked ? UnsafeRawBufferPointer(memory.dataKey) : nil)
+        // A re-wrap moved the superblock header: erase the live one first later.
+        if let store { liveSuperblock = store.liveSuperblock }
+        return outcome
     }
 }
