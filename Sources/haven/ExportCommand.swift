@@ -105,9 +105,23 @@ struct Export: ParsableCommand {
     }
 }
 
-/// Instruments carried by a config bundle (filled in when the config format lands).
+/// The real instrument of a config bundle (`haven config build` output) or
+/// of a bare signed config blob. The decoy is left out: its answers never
+/// leave the device.
 enum ConfigInstruments {
     static func load(_ path: String) throws -> [Instrument] {
-        throw CommandFailure("--config is not supported yet: pass --instrument")
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CommandFailure("cannot read config '\(path)'")
+        }
+        let bytes = [UInt8](data)
+        do {
+            let config = try bytes.withUnsafeBytes { raw throws(ConfigFormatError) -> DeviceConfig in
+                let blob = (try? ConfigBundle.split(raw))?.config ?? raw
+                return try DeviceConfig.decode(blob)
+            }
+            return [try Instrument(bytes: config.instrument)]
+        } catch {
+            throw CommandFailure("\(path): \(error)")
+        }
     }
 }
