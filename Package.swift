@@ -13,6 +13,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // The pull-station ledger (SQLite).
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // The portable core: Swift standard library only, Embedded-Swift clean.
@@ -26,6 +28,13 @@ let package = Package(
         ),
         .target(name: "HavenSodium", dependencies: ["HavenCore", "CSodium"]),
 
+        // libusb-1.0 through pkg-config; the host's USB transport.
+        .systemLibrary(
+            name: "CLibUSB",
+            pkgConfig: "libusb-1.0",
+            providers: [.apt(["libusb-1.0-0-dev"])]
+        ),
+
         // Counts heap allocations per thread (tests and benchmarks only).
         .target(name: "CAllocCounter"),
 
@@ -33,7 +42,13 @@ let package = Package(
         .target(name: "HavenDevice", dependencies: ["HavenCore", "HavenSodium"]),
 
         // Host library: compiler, configs, transports, pull, export.
-        .target(name: "HavenHost", dependencies: ["HavenCore", "HavenSodium", "HavenDevice"]),
+        .target(
+            name: "HavenHost",
+            dependencies: [
+                "HavenCore", "HavenSodium", "HavenDevice", "CLibUSB",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
 
         .executableTarget(
             name: "haven",

@@ -240,8 +240,15 @@ import Testing
         #expect(rebooted.state == .decoyOnly)
     }
 
-    @Test func duressRealAndWrongPINsDoTheSameCryptographicWork() throws {
+    /// Also with the device-bound verifier a config install stores
+    /// (Docs/config-format.md §5.3): the binding HMAC runs for every PIN.
+    @Test(.serialized, arguments: [false, true])
+    func duressRealAndWrongPINsDoTheSameCryptographicWork(bound: Bool) throws {
         var counts: [String: CryptoCounts] = [:]
+        let verifier = try SafetyDevice.deviceSecret.withUnsafeBytes { secret in
+            bound ? try SafetyDevice.duressVerifier().bound(Sodium.self, deviceSecret: secret)
+                  : try SafetyDevice.duressVerifier()
+        }
         for (name, pin) in [("real", SafetyDevice.pin), ("duress", SafetyDevice.duressPIN), ("wrong", SafetyDevice.wrongPIN)] {
             let flash = RAMFlash(geometry: geometry)
             let device = try SafetyDevice.provision(flash)
@@ -255,7 +262,7 @@ import Testing
                     try SafetyDevice.deviceSecret.withUnsafeBytes { secret in
                         try dataKey.withUnsafeMutableBytes { dk in
                             try scratch.withUnsafeMutableBytes { s in
-                                try PinCheck<CountingSodium>.check(pin: p, slots: slots, duress: try SafetyDevice.duressVerifier(),
+                                try PinCheck<CountingSodium>.check(pin: p, slots: slots, duress: verifier,
                                                                    deviceSecret: secret, dataKey: dk, scratch: s)
                             }
                         }

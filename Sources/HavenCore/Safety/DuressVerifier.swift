@@ -11,20 +11,52 @@
 /// and this tag from the one result, so a duress attempt and a real one do
 /// the same work (Docs/safety.md §3).
 ///
-/// The tag does not involve the device secret (the host that builds the
-/// config cannot know it), so a copy of the config allows offline guessing
-/// of the duress PIN, at Argon2id cost per guess: the threat model says so.
+/// The builder's tag does not involve the device secret (the host cannot
+/// know it), so the bundle allows offline guessing of the duress PIN at
+/// Argon2id cost per guess. The device therefore keeps only the *bound*
+/// form (`bound(to:)`): tag' = HMAC-SHA256(key: HKDF(salt: "", ikm: device
+/// secret, info: "haven duress bind v1"), tag), and compares a candidate
+/// the same way, so a copy of its flash alone allows no guessing.
 public struct DuressVerifier: Equatable, Sendable {
     public var salt: [UInt8]
     public var iterations: UInt32
     public var memoryKiB: UInt32
     public var tag: [UInt8]
+    /// `tag` is the device-bound tag' (see above), not the builder's tag.
+    public var boundToDevice: Bool
 
-    public init(salt: [UInt8], iterations: UInt32, memoryKiB: UInt32, tag: [UInt8]) {
+    public init(salt: [UInt8], iterations: UInt32, memoryKiB: UInt32, tag: [UInt8], boundToDevice: Bool = false) {
         self.salt = salt
         self.iterations = iterations
         self.memoryKiB = memoryKiB
         self.tag = tag
+        self.boundToDevice = boundToDevice
+    }
+
+    /// This verifier bound to the device with `deviceSecret` (install time).
+    public func bound<C: CryptoSuite>(_: C.Type, deviceSecret: UnsafeRawBufferPointer) -> DuressVerifier {
+        if boundToDevice { return self }
+        var out = self
+        var bound = [UInt8](repeating: 0, count: 32)
+        withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { key in
+            Self.bindKey(C.self, deviceSecret: deviceSecret, into: key)
+            tag.withUnsafeBytes { t in
+                bound.withUnsafeMutableBytes { C.hmacSHA256(key: UnsafeRawBufferPointer(key), message: t, output: $0) }
+            }
+            C.zeroize(key)
+        }
+        out.tag = bound
+        out.boundToDevice = true
+        return out
+    }
+
+    /// HKDF(salt: "", ikm: device secret, info: "haven duress bind v1").
+    static func bindKey<C: CryptoSuite>(_: C.Type, deviceSecret: UnsafeRawBufferPointer,
+                                        into out: UnsafeMutableRawBufferPointer) {
+        label("haven duress bind v1") { info in
+            HKDF<C>.derive(salt: UnsafeRawBufferPointer(start: nil, count: 0), inputKeyMaterial: deviceSecret,
+                           info: info, output: out)
+        }
     }
 
     var isWellFormed: Bool { salt.count == CryptoSizes.argon2SaltBytes && tag.count == 32 }

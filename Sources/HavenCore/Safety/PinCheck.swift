@@ -13,7 +13,8 @@ enum PinVerdict: Equatable {
 /// one, so normally one — it runs Argon2id once, derives the slot KEK from
 /// the result with the device secret and tries **every** PIN slot of that
 /// input, and derives the duress tag from the same result and compares it in
-/// constant time. Nothing stops early: the work depends on the slots and the
+/// constant time (through the device binding first when the verifier is
+/// bound, whatever the PIN). Nothing stops early: the work depends on the slots and the
 /// policy, never on the PIN entered, so the time an attempt takes does not
 /// tell the duress PIN, a real one and a wrong one apart.
 enum PinCheck<C: CryptoSuite> {
@@ -53,7 +54,16 @@ enum PinCheck<C: CryptoSuite> {
                             }
                         } else if let d = duress {
                             DuressVerifier.tag(C.self, stretched: stretch, into: candidate)
-                            let equal = d.tag.withUnsafeBytes { C.constantTimeEqual(UnsafeRawBufferPointer(candidate), $0) }
+                            var compared = candidate
+                            if d.boundToDevice {
+                                // The verifier is last in its group: the KEK and the
+                                // Argon2id output are no longer needed here.
+                                DuressVerifier.bindKey(C.self, deviceSecret: deviceSecret, into: kek)
+                                C.hmacSHA256(key: UnsafeRawBufferPointer(kek), message: UnsafeRawBufferPointer(candidate),
+                                             output: stretched)
+                                compared = stretched
+                            }
+                            let equal = d.tag.withUnsafeBytes { C.constantTimeEqual(UnsafeRawBufferPointer(compared), $0) }
                             duressMatch = duressMatch || equal
                         }
                     }
