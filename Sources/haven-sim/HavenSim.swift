@@ -47,13 +47,7 @@ struct HavenSim: ParsableCommand {
         do {
             let profile = try BoardProfile.load(named: board, hardwareDirectory: hardware)
             let deviceImage = try DeviceImage(path: image, board: profile, powerCutAt: powerCutAfter)
-            // INTEGRATION POINT (config, H1): replace these two lines with
-            // reading the installed config into a DeviceSetup (and the install
-            // over the link formatting the store).
-            let provisioning = try dev.provisioning()
-            let setup = try provisioning.setup(for: deviceImage)
-            try provisioning.formatIfNew(deviceImage)
-            runtime = try DeviceRuntime(image: deviceImage, setup: setup)
+            runtime = try DeviceRuntime(image: deviceImage, setup: try bootSetup(deviceImage))
         } catch let error as ValidationError {
             throw error
         } catch {
@@ -77,6 +71,33 @@ struct HavenSim: ParsableCommand {
             loop.run()
             ui.stop()
         }
+    }
+}
+
+extension HavenSim {
+    /// What the device runs: the installed signed config when there is one
+    /// (Docs/config-format.md); otherwise, TEMPORARILY, the development
+    /// set-up from the --dev-* options (DevProvisioning formats a new image).
+    ///
+    /// INTEGRATION POINT (config install over the link): an unprovisioned
+    /// device (no config, no --dev-*) is refused here for now; once the link
+    /// can install a bundle, start on an "unprovisioned" screen instead and
+    /// rebuild the runtime from `image.installedConfig()` after the install.
+    func bootSetup(_ image: DeviceImage) throws -> DeviceSetup {
+        if let installed = try image.installedConfig() {
+            if dev.pin != nil {
+                FileHandleStderr.write("haven-sim: a config is installed (version \(installed.version)); --dev-* ignored\n")
+            }
+            return DeviceSetup(installed: installed)
+        }
+        guard dev.pin != nil else {
+            throw DeviceRuntimeError.provisioning(
+                "no config installed on \(image.path); install one, or use the --dev-* options (Docs/simulator.md §1)")
+        }
+        let provisioning = try dev.provisioning()
+        let setup = try provisioning.setup(for: image)
+        try provisioning.formatIfNew(image)
+        return setup
     }
 }
 

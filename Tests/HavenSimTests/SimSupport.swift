@@ -77,9 +77,10 @@ final class SimDevice: @unchecked Sendable {
     /// finished interviews' sealed age files.
     func finishedRecords() throws -> [[UInt8]] {
         let board = try BoardProfile.load(named: "sim", hardwareDirectory: repositoryRoot.appendingPathComponent("Hardware").path)
-        let flash = try FileFlash(path: image, geometry: try board.geometry(), create: false)
+        let file = try FileFlash(path: image, geometry: try board.geometry(), create: false)
+        let flash = try ConfigLayout.split(file).store  // the store's partition (the config area is at the end)
         let secret = [UInt8](try Data(contentsOf: URL(fileURLWithPath: secretPath)))
-        let header = try Superblock<FileFlash, Sodium>.inspect(flash)
+        let header = try Superblock<FlashPartition<FileFlash>, Sodium>.inspect(flash)
         let slot = header.slots[0]
         var kek = [UInt8](repeating: 0, count: 32)
         var dataKey = [UInt8](repeating: 0, count: 32)
@@ -96,7 +97,7 @@ final class SimDevice: @unchecked Sendable {
         try kek.withUnsafeBytes { k in
             try dataKey.withUnsafeMutableBytes { dk in try KeySlots<Sodium>.unwrap(slot, index: 0, kek: k, dataKey: dk) }
         }
-        let store = try dataKey.withUnsafeBytes { try LogStore<FileFlash, Sodium>(flash: flash, dataKey: $0) }
+        let store = try dataKey.withUnsafeBytes { try LogStore<FlashPartition<FileFlash>, Sodium>(flash: flash, dataKey: $0) }
         var cursor = try store.makeCursor()
         var records: [[UInt8]] = []
         while let entry = try store.next(&cursor) {

@@ -105,7 +105,7 @@ public struct DevProvisioning {
                                          index: 0, kind: .pin, kdfIterations: iterations, kdfMemoryKiB: memory,
                                          salt: salt)
         do throws(StoreError) {
-            try Superblock<PowerCutFlash, Sodium>.format(image.flash, dataKey: UnsafeRawBufferPointer(dataKey.bytes),
+            try Superblock<FlashPartition<PowerCutFlash>, Sodium>.format(image.storeFlash, dataKey: UnsafeRawBufferPointer(dataKey.bytes),
                                                          slots: [slot])
         } catch {
             throw .provisioning("formatting the store: \(error)")

@@ -10,7 +10,13 @@ import HavenSodium
 public final class DeviceImage {
     public let path: String
     public let board: BoardProfile
+    /// The whole part, behind the power switch.
     public let flash: PowerCutFlash
+    /// The log store's partition: every block but the last 2k.
+    public let storeFlash: FlashPartition<PowerCutFlash>
+    /// The config area (the last 2k blocks: slots A and B), encrypted at
+    /// rest under the device secret (Docs/config-format.md §5).
+    public let configArea: ConfigArea<FlashPartition<PowerCutFlash>, Sodium>
     /// The 32-byte device secret, zeroized when the image is closed.
     public let secret: SecretBuffer
     /// The image file did not exist before this start (a new device).
@@ -47,6 +53,21 @@ public final class DeviceImage {
         var seed: UInt64 = 0
         withUnsafeMutableBytes(of: &seed) { Sodium.randomBytes($0) }
         flash = PowerCutFlash(file, cutAt: powerCutAt, seed: seed)
+        let parts: (store: FlashPartition<PowerCutFlash>, config: FlashPartition<PowerCutFlash>)
+        do throws(FlashError) { parts = try ConfigLayout.split(flash) } catch {
+            _ = close(lockFD)
+            throw .image("flash too small for a config area and a store: \(error)")
+        }
+        storeFlash = parts.store
+        do throws(ConfigError) { configArea = try ConfigArea(flash: parts.config, deviceSecret: secret.used) } catch {
+            _ = close(lockFD)
+            throw .image("config area: \(error)")
+        }
+    }
+
+    /// The installed config, verified and decrypted (nil: none installed yet).
+    public func installedConfig() throws(DeviceRuntimeError) -> InstalledConfig? {
+        do throws(ConfigError) { return try configArea.load() } catch { throw .config("\(error)") }
     }
 
     deinit {
@@ -123,6 +144,8 @@ public enum DeviceRuntimeError: Error, Equatable, CustomStringConvertible {
     case instrument(which: String, reason: String)
     case safety(String)
     case provisioning(String)
+    /// The config area could not be read (see Docs/config-format.md).
+    case config(String)
 
     public var description: String {
         switch self {
@@ -132,6 +155,7 @@ public enum DeviceRuntimeError: Error, Equatable, CustomStringConvertible {
         case .instrument(let which, let reason): return "\(which): \(reason)"
         case .safety(let reason): return "safety layer: \(reason)"
         case .provisioning(let reason): return "provisioning: \(reason)"
+        case .config(let reason): return "installed config: \(reason)"
         }
     }
 }

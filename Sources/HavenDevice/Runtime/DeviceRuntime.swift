@@ -2,8 +2,9 @@ import Glibc
 import HavenCore
 import HavenSodium
 
-/// The flash, crypto suite and clock the simulated device runs on.
-public typealias DeviceController = SafetyController<PowerCutFlash, Sodium, DeviceClock>
+/// The flash (the log store's partition of the image), crypto suite and
+/// clock the simulated device runs on.
+public typealias DeviceController = SafetyController<FlashPartition<PowerCutFlash>, Sodium, DeviceClock>
 
 /// The simulated device: the core's `SafetyController` on the image's
 /// flash with the device secret, the board profile and the clock, plus the
@@ -51,7 +52,7 @@ public final class DeviceRuntime {
         }
         let secret = image.secret.used
         do throws(SafetyError) {
-            controller = try DeviceController(flash: image.flash, policy: setup.policy, deviceSecret: secret,
+            controller = try DeviceController(flash: image.storeFlash, policy: setup.policy, deviceSecret: secret,
                                               instrument: real, decoy: decoy, clock: clock)
         } catch {
             throw .safety("\(error)")

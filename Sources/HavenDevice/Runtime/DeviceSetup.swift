@@ -19,4 +19,11 @@ public struct DeviceSetup: Sendable {
         self.instrument = instrument
         self.decoy = decoy
     }
+
+    /// The setup an installed signed config describes: its policy (with the
+    /// duress verifier bound to this device) and its two instruments.
+    public init(installed: InstalledConfig) {
+        self.init(policy: installed.safetyPolicy, instrument: installed.config.instrument,
+                  decoy: installed.config.decoy)
+    }
 }
