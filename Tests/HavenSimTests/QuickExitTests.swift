@@ -17,8 +17,8 @@ import Testing
         return models
     }
 
-    @Test(arguments: ["hide", "lock", "wipe"])
-    func quickExitLeavesNothingTypedOnScreenOrInMemory(action: String) throws {
+    @Test(arguments: ["hide", "lock", "wipe"], ["control", "key", "button"])
+    func quickExitLeavesNothingTypedOnScreenOrInMemory(action: String, gesture: String) throws {
         let device = try SimDevice(action: action)
         let sim = try device.start(scan: true)
         try unlockAndAnswerUpToCode(sim, code: Self.code)
@@ -27,9 +27,9 @@ import Testing
         #expect(try sim.event("debug-scan", ["needlesHex": [hex(Self.code)]])["scan"] as? [Bool] == [true])
 
         let after: [String: Any]
-        switch action {
-        case "hide": after = try sim.event("quick-exit")  // the on-screen control
-        case "lock": after = try sim.event("key", ["key": "F12"])  // the board's quick-exit key
+        switch gesture {
+        case "control": after = try sim.event("quick-exit")  // the on-screen control
+        case "key": after = try sim.event("key", ["key": "F12"])  // the board's quick-exit key
         default:  // the hardware button, three presses
             try sim.event("button", ["id": 1])
             try sim.event("button", ["id": 1])

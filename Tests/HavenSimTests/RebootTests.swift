@@ -39,7 +39,7 @@ import Testing
 
     @Test func killedAtRandomPointsItResumesOrKeepsTheRecord() throws {
         var rng = SystemRandomNumberGenerator()
-        let points = (0..<5).map { _ in Int.random(in: 2...Self.script.count, using: &rng) } + [Self.script.count - 1]
+        let points = (0..<10).map { _ in Int.random(in: 2...Self.script.count, using: &rng) } + [Self.script.count - 1]
         for cut in points {
             let device = try SimDevice()
             let sim = try device.start()
@@ -66,6 +66,12 @@ import Testing
         let m = try again.event("pin", ["value": SimDevice.pin])
         #expect(kind(m) == "question")
         #expect(["Respondent code", "Date of the interview"].contains(label(m)))
+        if label(m) == "Respondent code" { #expect(m["answer"] as? String == "QX7731") }
+        if label(m) == "Date of the interview" {
+            #expect(m["answer"] as? String == "2024-06-01" || m["answer"] is NSNull)
+            #expect(label(try again.event("back")) == "Respondent code")
+            #expect(try again.event("screen")["answer"] as? String == "QX7731")
+        }
         #expect(again.finish() == 0)
     }
 
