@@ -151,4 +151,43 @@ import Testing
         #expect(second.waitStatus() == 2)
         #expect(first.finish() == 0)
     }
+
+    @Test func repeatsShowTheirPositionAndTheAddAnotherPrompt() throws {
+        let device = try SimDevice(real: "household_roster")
+        let sim = try device.start()
+        #expect(kind(try sim.event("pin", ["value": SimDevice.pin])) == "home")
+        var m = try sim.event("start")
+        var sawPrompt = false
+        var sawPosition = false
+        var sawOutput = false
+        var visits = 0
+        for _ in 0..<40 where kind(m) != "review" {
+            if kind(m) == "repeat-prompt" {
+                sawPrompt = true
+                visits += 1
+                m = try sim.event(visits == 1 ? "yes" : "no")
+                continue
+            }
+            if let r = m["repeat"] as? [String: Any], r["position"] as? Int == 1, (r["count"] as? Int ?? 0) >= 1 {
+                sawPosition = true
+            }
+            if label(m) == "Is Alice male or female?" { sawOutput = true }
+            if kind(m) == "question" && m["answer"] is NSNull && m["readonly"] as? Bool == false {
+                switch m["input"] as? String {
+                case "text": try sim.event("answer", ["value": "Alice"])
+                case "integer": try sim.event("answer", ["value": 1])
+                case "date": try sim.event("answer", ["value": "2024-06-01"])
+                default: try sim.event("select", ["index": 0])
+                }
+            }
+            m = try sim.event("next")
+        }
+        #expect(kind(m) == "review")
+        #expect(sawPrompt)
+        #expect(sawPosition)
+        #expect(sawOutput)
+        #expect(kind(try sim.event("finalize")) == "finished")
+        #expect(sim.finish() == 0)
+        #expect(try device.finishedRecords().count == 1)
+    }
 }

@@ -40,12 +40,12 @@ final class SimDevice: @unchecked Sendable {
     let action: String
     let extra: [String]
 
-    init(action: String = "hide", extra: [String] = []) throws {
+    init(action: String = "hide", extra: [String] = [], real: String = "dv_module") throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("haven-sim-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         self.action = action
         self.extra = extra
-        for (name, file) in [("dv_module", "real.instrument"), ("decoy_savings", "decoy.instrument")] {
+        for (name, file) in [(real, "real.instrument"), ("decoy_savings", "decoy.instrument")] {
             let xml = try Data(contentsOf: repositoryRoot.appendingPathComponent("Tests/Fixtures/forms/\(name).xml"))
             let bytes = try FormCompiler.compile(xml: xml, sourceName: name, limits: CompileLimits(repeatCapacity: 50))
             try Data(bytes).write(to: dir.appendingPathComponent(file))
