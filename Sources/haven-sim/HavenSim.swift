@@ -44,13 +44,22 @@ struct HavenSim: ParsableCommand {
     mutating func run() throws {
         if let n = powerCutAfter, n < 1 { throw ValidationError("--power-cut-after must be at least 1") }
         let runtime: DeviceRuntime
+        var opened: DeviceImage?
         do {
             let profile = try BoardProfile.load(named: board, hardwareDirectory: hardware)
             let deviceImage = try DeviceImage(path: image, board: profile, powerCutAt: powerCutAfter)
+            opened = deviceImage
             runtime = try DeviceRuntime(image: deviceImage, setup: try bootSetup(deviceImage))
-        } catch let error as ValidationError {
-            throw error
         } catch {
+            // A device made by this start that could not be set up holds
+            // nothing: remove it, so the next start is a first start again
+            // (otherwise a typo in an option would leave a blank image that
+            // is never formatted).
+            if let made = opened, made.isNew {
+                unlink(made.path)
+                unlink(made.path + ".secret")
+            }
+            if error is ValidationError { throw error }
             FileHandleStderr.write("haven-sim: \(error)\n")
             throw ExitCode(2)
         }

@@ -54,5 +54,12 @@ import Testing
         let s = try sim(device)
         #expect(s.first.isEmpty)
         #expect(s.waitStatus() == 2)
+        // Nothing is left behind: the next start is a first start.
+        #expect(!FileManager.default.fileExists(atPath: device.image))
+        #expect(!FileManager.default.fileExists(atPath: device.secretPath))
+        let dev = try device.start()
+        #expect(kind(dev.first) == "lock")
+        #expect(kind(try dev.event("pin", ["value": SimDevice.pin])) == "home")
+        #expect(dev.finish() == 0)
     }
 }
