@@ -43,13 +43,13 @@ struct HavenSim: ParsableCommand {
 
     mutating func run() throws {
         if let n = powerCutAfter, n < 1 { throw ValidationError("--power-cut-after must be at least 1") }
-        let runtime: DeviceRuntime
+        let host: DeviceHost
         var opened: DeviceImage?
         do {
             let profile = try BoardProfile.load(named: board, hardwareDirectory: hardware)
             let deviceImage = try DeviceImage(path: image, board: profile, powerCutAt: powerCutAfter)
             opened = deviceImage
-            runtime = try DeviceRuntime(image: deviceImage, setup: try bootSetup(deviceImage))
+            host = try DeviceHost(image: deviceImage, setup: try devSetup(deviceImage))
         } catch {
             // A device made by this start that could not be set up holds
             // nothing: remove it, so the next start is a first start again
@@ -63,16 +63,16 @@ struct HavenSim: ParsableCommand {
             FileHandleStderr.write("haven-sim: \(error)\n")
             throw ExitCode(2)
         }
-        runtime.allowsMemoryScan = debugMemoryScan
+        host.allowsMemoryScan = debugMemoryScan
         signal(SIGPIPE, SIG_IGN)
         let loop = EventLoop()
-        LinkHook.attach(socketPath: socket, runtime: runtime, loop: loop)
+        LinkHook.attach(socketPath: socket, host: host, loop: loop)
         if headless {
-            let h = Headless(runtime: runtime, loop: loop)
+            let h = Headless(host: host, loop: loop)
             h.start()
             loop.run()
         } else {
-            let ui = TerminalUI(runtime: runtime, loop: loop)
+            let ui = TerminalUI(host: host, loop: loop)
             guard ui.start() else {
                 FileHandleStderr.write("haven-sim: stdin is not a terminal; use --headless for pipes\n")
                 throw ExitCode(2)
@@ -84,24 +84,16 @@ struct HavenSim: ParsableCommand {
 }
 
 extension HavenSim {
-    /// What the device runs: the installed signed config when there is one
-    /// (Docs/config-format.md); otherwise, TEMPORARILY, the development
-    /// set-up from the --dev-* options (DevProvisioning formats a new image).
-    ///
-    /// INTEGRATION POINT (config install over the link): an unprovisioned
-    /// device (no config, no --dev-*) is refused here for now; once the link
-    /// can install a bundle, start on an "unprovisioned" screen instead and
-    /// rebuild the runtime from `image.installedConfig()` after the install.
-    func bootSetup(_ image: DeviceImage) throws -> DeviceSetup {
+    /// TEMPORARY: the development set-up from the --dev-* options, used
+    /// only while no signed config is installed (DevProvisioning formats a
+    /// new image for the PIN). nil: boot on the installed config, or
+    /// unprovisioned (the device id on screen, waiting for a config over
+    /// the link: `DeviceHost.installConfig`).
+    func devSetup(_ image: DeviceImage) throws -> DeviceSetup? {
+        guard dev.pin != nil else { return nil }
         if let installed = try image.installedConfig() {
-            if dev.pin != nil {
-                FileHandleStderr.write("haven-sim: a config is installed (version \(installed.version)); --dev-* ignored\n")
-            }
-            return DeviceSetup(installed: installed)
-        }
-        guard dev.pin != nil else {
-            throw DeviceRuntimeError.provisioning(
-                "no config installed on \(image.path); install one, or use the --dev-* options (Docs/simulator.md §1)")
+            FileHandleStderr.write("haven-sim: a config is installed (version \(installed.version)); --dev-* ignored\n")
+            return nil
         }
         let provisioning = try dev.provisioning()
         let setup = try provisioning.setup(for: image)

@@ -6,7 +6,7 @@ import HavenDevice
 /// Docs/simulator.md §3–4. Input lines, parser scratch and output lines all
 /// live in fixed buffers wiped after every event.
 final class Headless {
-    let runtime: DeviceRuntime
+    let host: DeviceHost
     let loop: EventLoop
     let input = SecretBuffer(capacity: 256 * 1024)
     let reader = SimEventReader(capacity: 256 * 1024)
@@ -14,14 +14,14 @@ final class Headless {
     /// A line longer than the input buffer is being skipped.
     var discarding = false
 
-    init(runtime: DeviceRuntime, loop: EventLoop) {
-        self.runtime = runtime
+    init(host: DeviceHost, loop: EventLoop) {
+        self.host = host
         self.loop = loop
     }
 
     func start() {
         loop.add(fd: 0) { [unowned self] _, _ in self.readInput() }
-        loop.onTimer = { [unowned self] in self.runtime.idleTick() }
+        loop.onTimer = { [unowned self] in self.host.idleTick() }
         emit()
     }
 
@@ -71,7 +71,7 @@ final class Headless {
             // No newline in a full buffer: refuse the line, skip to its end.
             input.wipeUsed()
             discarding = true
-            runtime.reject(.tooLong(limit: input.capacity))
+            host.reject(.tooLong(limit: input.capacity))
             emit()
         }
     }
@@ -82,9 +82,9 @@ final class Headless {
         if trimmed.isEmpty { return }
         do throws(SimEventError) {
             let event = try reader.read(trimmed)
-            runtime.apply(event)
+            host.apply(event)
         } catch {
-            runtime.reject(error)
+            host.reject(error)
         }
         reader.wipe()
         emit()
@@ -92,7 +92,7 @@ final class Headless {
 
     func emit() {
         var w = JSONLineWriter(buffer: output)
-        runtime.writeModel(into: &w)
+        host.writeModel(into: &w)
         if w.overflowed {
             output.wipeUsed()
             var line = "{\"kind\":\"error\",\"error\":\"screen model larger than the output buffer\"}\n"

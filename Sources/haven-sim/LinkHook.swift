@@ -7,20 +7,24 @@ import HavenDevice
 /// the resize pipe; the link joins it as more descriptors:
 ///
 /// ```swift
-/// let listener = try SocketLinkListener(path: socketPath, backend: RuntimeLinkBackend(runtime))
+/// let listener = try SocketLinkListener(path: socketPath, backend: RuntimeLinkBackend(host))
 /// loop.add(fd: listener.fd) { _, _ in listener.poll(loop) }   // accepts; adds each connection with loop.add
 /// ```
 ///
-/// Every handler run is followed by `loop.afterEach` (the terminal UI
-/// redraws there), so a config install or an erase over the link shows up
-/// on screen at once.
+/// The backend works on `DeviceHost`: put-config commit →
+/// `host.installConfig(bundle:)` (installs and reboots the runtime on the
+/// new config); store access → `host.runtime?.controller.mountedStore`
+/// (nil: locked); set-time → `host.clock.setToday`; device id →
+/// `host.deviceIDHex`. Every handler run is followed by `loop.afterEach`
+/// (the terminal UI redraws there), so an install or an erase over the
+/// link shows up on screen at once.
 enum LinkHook {
-    static func attach(socketPath: String?, runtime: DeviceRuntime, loop: EventLoop) {
+    static func attach(socketPath: String?, host: DeviceHost, loop: EventLoop) {
         guard let socketPath else { return }
         let note = "haven-sim: --socket \(socketPath): the link protocol is not built in yet; no socket opened\n"
         var text = note
         text.withUTF8 { writeAll(2, UnsafeRawBufferPointer($0)) }
-        _ = runtime
+        _ = host
         _ = loop
     }
 }

@@ -164,6 +164,8 @@ struct TerminalScreen {
                 wrapped(m.message)
                 put("\u{1B}[0m")
             }
+        case .unprovisioned:
+            break
         case .review:
             put(" \u{1B}[1mEnd of the questionnaire.\u{1B}[0m")
             newline()
@@ -205,8 +207,32 @@ struct TerminalScreen {
         case .note: put(" →/Enter: next  ←: back  F2: language  F11: lock  F12: exit ")
         case .privacyCheck, .repeatPrompt: put(" y/n  ←: back  F2: language  F11: lock  F12: exit ")
         case .review: put(" Enter: finalize  ←: back  F11: lock  F12: exit ")
+        case .unprovisioned: put(" Ctrl-Q: power off ")
         }
         put("\u{1B}[0m\u{1B}[K")
+        writeAll(1, frame.used)
+        frame.wipeUsed()
+    }
+
+    /// The screen of a device without a config: who it is, what to do.
+    mutating func drawUnprovisioned(deviceID: [UInt8]) {
+        frame.wipeUsed()
+        put("\u{1B}[H\u{1B}[2J")
+        put("\u{1B}[7m Haven \u{1B}[0m")
+        newline()
+        newline()
+        put(" This device is not set up yet.")
+        newline()
+        newline()
+        put(" Connect it to a computer and install its configuration with haven.")
+        newline()
+        newline()
+        put(" Device id: \u{1B}[1m")
+        deviceID.withUnsafeBytes { put($0) }
+        put("\u{1B}[0m")
+        newline()
+        moveTo(row: rows)
+        put("\u{1B}[7m Ctrl-Q: power off \u{1B}[0m\u{1B}[K")
         writeAll(1, frame.used)
         frame.wipeUsed()
     }

@@ -7,7 +7,7 @@ import HavenDevice
 /// §5 lists the keys). The answer being typed lives in `draft`, a fixed
 /// buffer wiped on every submit, every screen change and every quick exit.
 final class TerminalUI {
-    let runtime: DeviceRuntime
+    let host: DeviceHost
     let loop: EventLoop
     let draft = SecretBuffer(capacity: 4096)
     let keys = SecretBuffer(capacity: 4096)
@@ -17,8 +17,8 @@ final class TerminalUI {
     var lastKind: ScreenModel.Kind?
     var lastBackoff: UInt64 = 0
 
-    init(runtime: DeviceRuntime, loop: EventLoop) {
-        self.runtime = runtime
+    init(host: DeviceHost, loop: EventLoop) {
+        self.host = host
         self.loop = loop
     }
 
@@ -34,9 +34,10 @@ final class TerminalUI {
         }
         loop.add(fd: 0) { [unowned self] _, _ in self.readKeys() }
         loop.onTimer = { [unowned self] in
-            let fired = self.runtime.idleTick() != nil
+            let fired = self.host.idleTick() != nil
             if fired { self.draft.wipe() }  // auto-lock in the middle of typing
-            let m = self.runtime.model()
+            guard let runtime = self.host.runtime else { return }
+            let m = runtime.model()
             if fired || m.kind != self.lastKind || m.backoffMilliseconds > 0 || self.lastBackoff > 0 { self.redraw() }
         }
         redraw()
@@ -66,6 +67,11 @@ final class TerminalUI {
         let size = Terminal.size()
         screen.rows = size.rows
         screen.columns = size.columns
+        guard let runtime = host.runtime else {
+            lastKind = .unprovisioned
+            screen.drawUnprovisioned(deviceID: host.deviceIDHex)
+            return
+        }
         let m = runtime.model()
         lastKind = m.kind
         lastBackoff = m.backoffMilliseconds
@@ -79,12 +85,19 @@ final class TerminalUI {
         e.index = index.map { Int64($0) }
         e.id = id.map { Int64($0) }
         if let key { e.key = UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount) }
-        runtime.apply(e)
+        host.apply(e)
+        guard let runtime = host.runtime else { return }
         // Quick exit, lock, auto-lock: the half-typed answer goes with the interview.
         if runtime.lastTrigger != nil || runtime.model().kind == .lock { draft.wipe() }
     }
 
     func handle(_ key: TerminalKey) {
+        if key == .control(0x11) {  // Ctrl-Q: power off, provisioned or not
+            draft.wipe()
+            loop.stop()
+            return
+        }
+        guard let runtime = host.runtime else { return }
         let m = runtime.model()
         // Everywhere: quick exit, lock, the hardware button, power off.
         switch key {
@@ -96,16 +109,14 @@ final class TerminalUI {
             return send(.key, key: "F11")
         case .control(0x02):
             return send(.button, id: Int(runtime.policy.quickExitButton?.button ?? 1))
-        case .control(0x11):
-            draft.wipe()
-            loop.stop()
-            return
         case .function(2):
             if m.languageCount > 1 { send(.language, index: (m.language + 1) % m.languageCount) }
             return
         default: break
         }
         switch m.kind {
+        case .unprovisioned:
+            break
         case .lock:
             switch key {
             case .character(let c) where c >= 0x30 && c <= 0x39:
@@ -154,7 +165,7 @@ final class TerminalUI {
                 if draft.count > 0 {
                     send(.answer, value: draft.used)
                     draft.wipe()
-                    if runtime.model().notice == .refused { return }
+                    if host.runtime?.model().notice == .refused { return }
                 }
                 send(.next)
             case .left:

@@ -49,17 +49,46 @@ import Testing
         #expect(s.finish() == 0)
     }
 
-    @Test func anUnprovisionedImageWithoutDevOptionsIsRefused() throws {
+    @Test func withoutAConfigItBootsUnprovisionedAndShowsItsDeviceID() throws {
         let device = try SimDevice()
         let s = try sim(device)
-        #expect(s.first.isEmpty)
-        #expect(s.waitStatus() == 2)
-        // Nothing is left behind: the next start is a first start.
-        #expect(!FileManager.default.fileExists(atPath: device.image))
-        #expect(!FileManager.default.fileExists(atPath: device.secretPath))
-        let dev = try device.start()
-        #expect(kind(dev.first) == "lock")
-        #expect(kind(try dev.event("pin", ["value": SimDevice.pin])) == "home")
-        #expect(dev.finish() == 0)
+        #expect(kind(s.first) == "unprovisioned")
+        let secret = [UInt8](try Data(contentsOf: URL(fileURLWithPath: device.secretPath)))
+        let id = secret.withUnsafeBytes { DeviceIdentity<Sodium>.hex(DeviceIdentity<Sodium>.deviceID(secret: $0)) }
+        #expect(s.first["deviceId"] as? String == String(decoding: id, as: UTF8.self))
+        let refused = try s.event("pin", ["value": "482915"])
+        #expect(kind(refused) == "unprovisioned")
+        #expect(refused["error"] as? String == "this device is not set up yet")
+        #expect(s.finish() == 0)
+    }
+
+    @Test func installingABundleRebootsTheRuntimeOnIt() throws {
+        let device = try SimDevice()
+        let board = try BoardProfile.load(named: "sim", hardwareDirectory: repositoryRoot.appendingPathComponent("Hardware").path)
+        let file = try ConfigFile.decode(try Data(contentsOf: Self.fixture))
+        let output = try ConfigBuilder.build(file, baseDirectory: Self.fixture.deletingLastPathComponent(),
+                                             key: ProvisioningKey.generate(), kdf: KDFCost(iterations: 1, memoryKiB: 8),
+                                             board: board)
+        do {
+            let host = try DeviceHost(image: try DeviceImage(path: device.image, board: board))
+            #expect(!host.isProvisioned)
+            let outcome = try output.bundle.withUnsafeBytes { try host.installConfig(bundle: $0) }
+            #expect(outcome == .firstInstall)
+            #expect(host.isProvisioned)
+            let buffer = SecretBuffer(capacity: 1 << 20)
+            var w = JSONLineWriter(buffer: buffer)
+            host.writeModel(into: &w)
+            let model = try SimProcess.parse(String(decoding: buffer.used, as: UTF8.self))
+            #expect(kind(model) == "lock")
+            // The same bundle again: not newer, refused.
+            #expect(throws: ConfigError.notNewer(installed: 1, offered: 1)) {
+                try output.bundle.withUnsafeBytes { try host.installConfig(bundle: $0) }
+            }
+        }
+        // The next start boots on it.
+        let s = try sim(device)
+        #expect(kind(s.first) == "lock")
+        #expect(kind(try s.event("pin", ["value": "482915"])) == "home")
+        #expect(s.finish() == 0)
     }
 }

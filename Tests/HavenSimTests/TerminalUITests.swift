@@ -273,4 +273,16 @@ final class PTYSession {
         #expect(!pty.screen.alternate)
         #expect(pty.localFlags() & tcflag_t(ICANON | ECHO) == tcflag_t(ICANON | ECHO))
     }
+
+    @Test func anUnprovisionedDeviceShowsItsIDAndPowersOff() throws {
+        let device = try SimDevice()
+        let pty = try PTYSession(arguments: ["--image", device.image, "--hardware",
+                                             repositoryRoot.appendingPathComponent("Hardware").path])
+        let text = try pty.waitFor("This device is not set up yet.")
+        #expect(text.range(of: "Device id: [0-9a-f]{32}", options: .regularExpression) != nil)
+        pty.type("2468\r")  // nothing to unlock
+        pty.keys([0x11])
+        pty.process.waitUntilExit()
+        #expect(pty.process.terminationStatus == 0)
+    }
 }

@@ -101,6 +101,8 @@ extension DeviceRuntime {
             w.key("title")
             w.string(m.title)
             writeLanguages(m, into: &w)
+        case .unprovisioned:
+            break
         case .question, .note, .privacyCheck, .repeatPrompt, .review:
             w.key("label")
             w.string(m.label)

@@ -28,6 +28,9 @@ public struct ScreenModel {
         case review
         /// The interview was finalized and saved.
         case finished
+        /// No config installed yet: the device id, waiting for the link
+        /// (`DeviceHost` draws it; a `DeviceRuntime` never is).
+        case unprovisioned
     }
 
     /// What the enumerator can do on this screen (front ends draw these).
