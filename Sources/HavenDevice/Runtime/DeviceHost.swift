@@ -61,6 +61,9 @@ public final class DeviceHost {
             outcome = try ConfigInstaller<Sodium>.install(bundle: bundle, area: image.configArea,
                                                           store: image.storeFlash, deviceSecret: image.secret.used)
         }
+        // The interview on screen is saved (a checkpoint, keys zeroized)
+        // before the runtime it belongs to is replaced.
+        runtime?.controller.lock()
         do throws(DeviceRuntimeError) { try reboot() } catch {
             notice = "\(error)"
         }
