@@ -91,4 +91,43 @@ import Testing
         #expect(kind(try s.event("pin", ["value": "482915"])) == "home")
         #expect(s.finish() == 0)
     }
+
+    /// One JSON event applied in process; the model after it.
+    @discardableResult
+    func send(_ host: DeviceHost, _ json: String) throws -> [String: Any] {
+        let reader = SimEventReader()
+        let line = Array(json.utf8)
+        let event = try line.withUnsafeBytes { try reader.read($0) }
+        host.apply(event)
+        let buffer = SecretBuffer(capacity: 1 << 20)
+        var w = JSONLineWriter(buffer: buffer)
+        host.writeModel(into: &w)
+        return try SimProcess.parse(String(decoding: buffer.used, as: UTF8.self))
+    }
+
+    @Test func aNewerConfigInstalledMidInterviewKeepsTheInterview() throws {
+        let device = try SimDevice()
+        let board = try BoardProfile.load(named: "sim", hardwareDirectory: repositoryRoot.appendingPathComponent("Hardware").path)
+        let key = ProvisioningKey.generate()
+        func bundle(version: UInt64) throws -> [UInt8] {
+            var file = try ConfigFile.decode(try Data(contentsOf: Self.fixture))
+            file.version = version
+            return try ConfigBuilder.build(file, baseDirectory: Self.fixture.deletingLastPathComponent(), key: key,
+                                           kdf: KDFCost(iterations: 1, memoryKiB: 8), board: board).bundle
+        }
+        let host = try DeviceHost(image: try DeviceImage(path: device.image, board: board))
+        _ = try bundle(version: 1).withUnsafeBytes { try host.installConfig(bundle: $0) }
+        #expect(kind(try send(host, #"{"type":"pin","value":"482915"}"#)) == "home")
+        try send(host, #"{"type":"start"}"#)
+        try send(host, #"{"type":"next"}"#)
+        try send(host, #"{"type":"answer","value":"yes"}"#)
+        try send(host, #"{"type":"next"}"#)
+        #expect(label(try send(host, #"{"type":"next"}"#)) == "How old are you?")
+        let outcome = try bundle(version: 2).withUnsafeBytes { try host.installConfig(bundle: $0) }
+        #expect(outcome == .updated)
+        #expect(kind(try send(host, #"{"type":"screen"}"#)) == "lock")
+        let resumed = try send(host, #"{"type":"pin","value":"482915"}"#)
+        #expect(label(resumed) == "How old are you?")
+        #expect(label(try send(host, #"{"type":"back"}"#)) == "Survey round")
+    }
 }
