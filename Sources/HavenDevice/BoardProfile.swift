@@ -252,11 +252,15 @@ extension BoardProfile {
     /// 1. `explicit`: a `Hardware` folder (its `boards` subfolder is used) or a
     ///    boards folder itself;
     /// 2. `$HAVEN_HARDWARE` (the `Hardware` folder; `boards` inside it);
-    /// 3. `Hardware/boards` in `currentDirectory` or any of its parents.
+    /// 3. `Hardware/boards` in `currentDirectory` or any of its parents;
+    /// 4. `Hardware/boards` in the folder of the running executable or any
+    ///    of its parents (a build in `.build/debug` of a checkout finds the
+    ///    checkout's, whatever the current directory).
     public static func boardsDirectory(
         explicit: String? = nil,
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        currentDirectory: String = FileManager.default.currentDirectoryPath
+        currentDirectory: String = FileManager.default.currentDirectoryPath,
+        executablePath: String? = CommandLine.arguments.first.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path }
     ) throws(BoardProfileError) -> String {
         func isDirectory(_ path: String) -> Bool {
             var flag: ObjCBool = false
@@ -275,14 +279,20 @@ extension BoardProfile {
             // An explicit setting that is wrong is an error, not a hint to search.
             throw .boardsDirectoryNotFound(searched: ["$\(hardwareEnvironmentVariable)=\(hardware) → \(nested)"])
         }
-        var directory = URL(fileURLWithPath: currentDirectory).standardizedFileURL
-        while true {
-            let candidate = directory.appendingPathComponent("Hardware/boards").path
-            searched.append(candidate)
-            if isDirectory(candidate) { return candidate }
-            let parent = directory.deletingLastPathComponent()
-            if parent.path == directory.path { break }
-            directory = parent
+        var starts = [URL(fileURLWithPath: currentDirectory).standardizedFileURL]
+        if let executablePath, executablePath.hasPrefix("/") {
+            starts.append(URL(fileURLWithPath: executablePath).deletingLastPathComponent().standardizedFileURL)
+        }
+        for start in starts {
+            var directory = start
+            while true {
+                let candidate = directory.appendingPathComponent("Hardware/boards").path
+                searched.append(candidate)
+                if isDirectory(candidate) { return candidate }
+                let parent = directory.deletingLastPathComponent()
+                if parent.path == directory.path { break }
+                directory = parent
+            }
         }
         throw .boardsDirectoryNotFound(searched: searched)
     }

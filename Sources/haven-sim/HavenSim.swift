@@ -5,6 +5,9 @@ import HavenDevice
 
 @main
 struct HavenSim: ParsableCommand {
+    /// What identify reports as the firmware version.
+    static let firmwareVersion = "0.1.0"
+
     static let configuration = CommandConfiguration(
         commandName: "haven-sim",
         abstract: "Runs the Haven core as a field device on a file-backed flash image.",

@@ -1,30 +1,61 @@
 import Glibc
+import HavenCore
 import HavenDevice
 
-/// INTEGRATION POINT for the link protocol (H2: `SocketLinkListener`, the
-/// device side `LinkServer` and a `LinkBackend` implemented over
-/// `DeviceRuntime`). The simulator's event loop already polls stdin and
-/// the resize pipe; the link joins it as more descriptors:
-///
-/// ```swift
-/// let listener = try SocketLinkListener(path: socketPath, backend: RuntimeLinkBackend(host))
-/// loop.add(fd: listener.fd) { _, _ in listener.poll(loop) }   // accepts; adds each connection with loop.add
-/// ```
-///
-/// The backend works on `DeviceHost`: put-config commit →
-/// `host.installConfig(bundle:)` (installs and reboots the runtime on the
-/// new config); store access → `host.runtime?.controller.mountedStore`
-/// (nil: locked); set-time → `host.clock.setToday`; device id →
-/// `host.deviceIDHex`. Every handler run is followed by `loop.afterEach`
-/// (the terminal UI redraws there), so an install or an erase over the
-/// link shows up on screen at once.
+/// The USB link of the simulator: a Unix socket (`--socket PATH`) serving
+/// the link protocol (Docs/link-protocol.md) from the same single-threaded
+/// event loop as the screen, so a config install or a pull is just another
+/// event for the device. The descriptors to wait on change as hosts connect
+/// and leave; they are registered again after every step.
 enum LinkHook {
+    /// Kept alive for the life of the process.
+    nonisolated(unsafe) static var pump: LinkPump?
+
     static func attach(socketPath: String?, host: DeviceHost, loop: EventLoop) {
         guard let socketPath else { return }
-        let note = "haven-sim: --socket \(socketPath): the link protocol is not built in yet; no socket opened\n"
-        var text = note
-        text.withUTF8 { writeAll(2, UnsafeRawBufferPointer($0)) }
-        _ = host
-        _ = loop
+        let backend = DeviceHostLinkBackend(host: host, firmwareVersion: "haven-sim " + HavenSim.firmwareVersion)
+        // put-config staging: the largest config a slot holds plus the PIN
+        // material and bundle framing.
+        let server = LinkServer(backend: backend, configCapacity: host.image.configArea.capacity + 16 * 1024)
+        do throws(ListenerError) {
+            let listener = try SocketLinkListener(path: socketPath, server: server)
+            let p = LinkPump(listener: listener, loop: loop)
+            p.rearm()
+            pump = p
+        } catch {
+            FileHandleStderr.write("haven-sim: --socket \(socketPath): \(error)\n")
+            exit(2)
+        }
+    }
+}
+
+/// Moves bytes between the socket and the link server when poll(2) says so.
+final class LinkPump {
+    let listener: SocketLinkListener<DeviceHostLinkBackend>
+    let loop: EventLoop
+    var registered: [Int32] = []
+
+    init(listener: SocketLinkListener<DeviceHostLinkBackend>, loop: EventLoop) {
+        self.listener = listener
+        self.loop = loop
+    }
+
+    func rearm() {
+        for fd in registered { loop.remove(fd: fd) }
+        registered.removeAll(keepingCapacity: true)
+        for p in listener.pollDescriptors() {
+            loop.add(fd: p.fd, events: p.events) { [unowned self] _, _ in self.step() }
+            registered.append(p.fd)
+        }
+    }
+
+    func step() {
+        do throws(ListenerError) {
+            _ = try listener.service(timeoutMilliseconds: 0)
+        } catch {
+            FileHandleStderr.write("haven-sim: link: \(error)\n")
+            listener.dropConnection()
+        }
+        rearm()
     }
 }

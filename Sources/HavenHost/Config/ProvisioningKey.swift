@@ -61,10 +61,6 @@ public struct ProvisioningKey: Sendable {
     }
 }
 
-func hex(_ bytes: [UInt8]) -> String {
-    bytes.map { String(format: "%02x", $0) }.joined()
-}
-
 func unhex(_ text: String) -> [UInt8]? {
     let chars = Array(text.lowercased().utf8)
     guard chars.count % 2 == 0 else { return nil }
