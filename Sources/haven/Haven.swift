@@ -7,6 +7,6 @@ struct Haven: ParsableCommand {
         commandName: "haven",
         abstract: "Host tool for Haven field devices: compile, provision, pull, export.",
         version: HavenHost.version,
-        subcommands: [Keygen.self, Compile.self, ConfigCommand.self, Devices.self, Provision.self, Pull.self, Export.self, LedgerCommand.self, USBProbe.self]
+        subcommands: [Demo.self, Keygen.self, Compile.self, ConfigCommand.self, Devices.self, Provision.self, Pull.self, Export.self, LedgerCommand.self, USBProbe.self]
     )
 }
