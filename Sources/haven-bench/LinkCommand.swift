@@ -104,7 +104,10 @@ struct LinkCommand: ParsableCommand {
     var recordSize = 4_096
 
     @Option(help: "Read requests in flight.")
-    var window = 8
+    var window = 32
+
+    @Option(help: "Device output buffer, in maximum frames (LinkServer outputFrames).")
+    var outputFrames = 4
 
     @Flag(inversion: .prefixedNo, help: "Check every record's SHA-256 on the host during the pull.")
     var verify = true
@@ -160,7 +163,8 @@ struct LinkCommand: ParsableCommand {
                 - \(records) records of \(recordSize) bytes (\(fixed(mb, 1)) MB) per run; \(repetitions) runs after a warm-up.
                 - Pull: `LinkClient` over `SocketTransport` → `SocketLinkListener` + `LinkServer` on another thread,
                   records from memory (no flash, no decryption); list, reads with \(window) requests in flight across
-                  records, SHA-256 check of every record on the host, acknowledge. \(frames) device frames per pull.
+                  records, SHA-256 check of every record on the host (unless --no-verify), acknowledge;
+                  device output buffer \(outputFrames) frames. \(frames) device frames per pull.
                 - Raw: the same bytes written in 8 KiB `write(2)`s by one thread and read by the other over a Unix socket.
                 - Allocations: `haven_thread_allocations()` on the listener thread over a whole pull
                   (poll, accept, recv, send, every frame), divided by the frames handled.
@@ -219,7 +223,7 @@ struct LinkCommand: ParsableCommand {
     func pull(_ data: [[UInt8]], key: Sodium.Ed25519KeyPair, path: String) throws
         -> (seconds: Double, allocations: UInt64, frames: Int) {
         let backend = BenchLinkBackend(records: data, pinned: key.publicKey)
-        let server = LinkServer(backend: backend, configCapacity: 64 * 1024)
+        let server = LinkServer(backend: backend, configCapacity: 64 * 1024, outputFrames: outputFrames)
         let listener: SocketLinkListener<BenchLinkBackend>
         do { listener = try SocketLinkListener(path: path, server: server) } catch { throw BenchError.failed("\(error)") }
         let box = ListenerBox(listener)

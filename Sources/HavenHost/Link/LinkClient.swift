@@ -65,7 +65,7 @@ public final class LinkClient {
     public init(transport: any LinkTransport, timeoutMilliseconds: Int = 5_000) {
         self.transport = transport
         self.timeoutMilliseconds = timeoutMilliseconds
-        decoder = FrameDecoder(crc: crc)
+        decoder = FrameDecoder(crc: crc, bufferCapacity: 64 * 1024)
         outgoing = [UInt8](repeating: 0, count: LinkFrame.maxFrame)
     }
 
@@ -94,6 +94,24 @@ public final class LinkClient {
             }
         }
         try result.get()
+        return seq
+    }
+
+    /// Appends one request frame (small payloads: ≤ 64 bytes) to `out`; returns its seq.
+    func appendFrame(_ type: LinkMessageType, to out: inout [UInt8],
+                     _ encode: (UnsafeMutableRawBufferPointer) -> Int?) -> UInt16 {
+        let seq = nextSeq
+        nextSeq &+= 1
+        if nextSeq == 0 { nextSeq = 1 }
+        let base = out.count
+        out.append(contentsOf: repeatElement(0, count: LinkFrame.headerSize + 64))
+        let crc = self.crc
+        let size = out.withUnsafeMutableBytes { all -> Int in
+            let frame = UnsafeMutableRawBufferPointer(rebasing: all[base...])
+            let n = encode(UnsafeMutableRawBufferPointer(rebasing: frame[LinkFrame.headerSize...]))!
+            return FrameCodec.seal(FrameHeader(type: type.rawValue, seq: seq, length: UInt32(n)), frame: frame, crc: crc)
+        }
+        out.removeLast(LinkFrame.headerSize + 64 - size)
         return seq
     }
 
@@ -347,21 +365,34 @@ public final class LinkClient {
         var inFlight: [(seq: UInt16, record: Int, offset: Int)] = []
         var current: [UInt8] = []
         var index = 0  // record being assembled
+        var batch: [UInt8] = []
         while index < records.count {
-            while inFlight.count < Swift.max(1, window) && next.record < records.count {
-                let r = records[next.record]
-                let at = next.offset
-                let n = Swift.min(chunk, Int(r.size) - at)
-                if n <= 0 {
-                    next = (next.record + 1, 0)
-                    continue
+            // Refill the window in one write once half of it has drained.
+            if inFlight.count <= Swift.max(1, window) / 2 {
+                batch.removeAll(keepingCapacity: true)
+                while inFlight.count < Swift.max(1, window) && next.record < records.count {
+                    let r = records[next.record]
+                    let at = next.offset
+                    let n = Swift.min(chunk, Int(r.size) - at)
+                    if n <= 0 {
+                        next = (next.record + 1, 0)
+                        continue
+                    }
+                    let seq = appendFrame(.readRecord, to: &batch) {
+                        ReadRecordRequest(number: r.number, offset: UInt32(at), maxLength: UInt32(n)).encode(into: $0)
+                    }
+                    inFlight.append((seq, next.record, at))
+                    next.offset += n
+                    if next.offset >= Int(r.size) { next = (next.record + 1, 0) }
                 }
-                let seq = try send(.readRecord, {
-                    ReadRecordRequest(number: r.number, offset: UInt32(at), maxLength: UInt32(n)).encode(into: $0)
-                })
-                inFlight.append((seq, next.record, at))
-                next.offset += n
-                if next.offset >= Int(r.size) { next = (next.record + 1, 0) }
+                if !batch.isEmpty {
+                    var failure: TransportError?
+                    let transport = self.transport, timeout = timeoutMilliseconds
+                    batch.withUnsafeBytes { b in
+                        do throws(TransportError) { try transport.write(b, timeoutMilliseconds: timeout) } catch { failure = error }
+                    }
+                    if let failure { throw LinkClientError.transport(failure) }
+                }
             }
             if records[index].size == 0 || current.count == Int(records[index].size) {
                 let r = records[index]
