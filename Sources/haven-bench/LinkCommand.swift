@@ -142,6 +142,18 @@ struct LinkCommand: ParsableCommand {
                 frames = pull.frames
             }
         }
+        // CRC-32 speed (both ends check every byte once).
+        let crcTable = CRC32Table()
+        var block = [UInt8](repeating: 0x5A, count: 8192)
+        var sum: UInt32 = 0
+        let crcSeconds = timed {
+            for i in 0..<20_000 {
+                block[i & 8191] = UInt8(truncatingIfNeeded: sum)
+                sum &+= block.withUnsafeBytes { crcTable.checksum($0) }
+            }
+        }
+        let crcMBs = 8192.0 * 20_000 / crcSeconds / 1e6
+        if sum == 1 { note("") }
         let rawS = Summary(rawTimes), pullS = Summary(pullTimes), ratioS = Summary(ratios)
         var table = Table(["measurement", "median", "min", "max", "target", "result"],
                           rightAligned: [false, true, true, true, false, false])
@@ -150,6 +162,7 @@ struct LinkCommand: ParsableCommand {
         table.add(["link pull goodput, MB/s", fixed(mb / pullS.median, 0), fixed(mb / pullS.max, 0), fixed(mb / pullS.min, 0), "", ""])
         table.add(["goodput / raw", fixed(ratioS.median, 2), fixed(ratioS.min, 2), fixed(ratioS.max, 2), ">= 0.9",
                    verdict(ratioS.median >= 0.9)])
+        table.add(["CRC-32 (slice-by-8), MB/s", fixed(crcMBs, 0), "", "", "", ""])
         table.add(["device heap allocations per frame", fixed(allocationsPerFrame, 3), "", "", "0",
                    verdict(allocationsPerFrame == 0)])
         if markdown {
