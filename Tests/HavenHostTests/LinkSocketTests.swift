@@ -121,6 +121,11 @@ final class ListenerThread<B: LinkBackend>: @unchecked Sendable {
             #expect(!(try AgeFile.decrypt(bytes, identities: [s.identity])).isEmpty)
         }
 
+        // All three pipelined across record boundaries, small chunks, hashes checked.
+        var all: [[UInt8]] = []
+        try client.fetchRecords(records, window: 5, chunk: 100) { _, bytes in all.append(bytes) }
+        #expect(all == expected)
+
         #expect(try client.acknowledge(ids) == 3)
         #expect(try client.acknowledge(ids) == 0)
         #expect(try client.listAllRecords().isEmpty)

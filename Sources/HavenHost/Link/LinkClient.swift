@@ -360,6 +360,8 @@ public final class LinkClient {
     /// acknowledged here. Without `verify` the caller must check the hash.
     public func fetchRecords(_ records: [RecordInfo], window: Int = 8, chunk: Int = ReadRecordResponse.maxData,
                              verify: Bool = true, _ body: (RecordInfo, [UInt8]) throws -> Void) throws {
+        // Corrupt entries cannot be read (the device answers recordCorrupt).
+        let records = records.filter { !$0.corrupt }
         let chunk = Swift.max(1, Swift.min(chunk, ReadRecordResponse.maxData))
         var next = (record: 0, offset: 0)  // next chunk to request
         var inFlight: [(seq: UInt16, record: Int, offset: Int)] = []
