@@ -117,7 +117,9 @@ public final class SocketLinkListener<Backend: LinkBackend> {
     /// while responses are waiting).
     public func pollDescriptors() -> [pollfd] {
         if connectionDescriptor >= 0 {
-            var events = Int16(POLLIN)
+            // No POLLIN while the server cannot take bytes (its output must
+            // drain first): waiting on it would spin.
+            var events = server.receiveSpace.count > 0 ? Int16(POLLIN) : 0
             if server.pendingOutput.count > 0 { events |= Int16(POLLOUT) }
             return [pollfd(fd: connectionDescriptor, events: events, revents: 0)]
         }
@@ -133,6 +135,7 @@ public final class SocketLinkListener<Backend: LinkBackend> {
         var fd = pollfd(fd: -1, events: Int16(POLLIN), revents: 0)
         if connectionDescriptor >= 0 {
             fd.fd = connectionDescriptor
+            if server.receiveSpace.count == 0 { fd.events = 0 }
             if server.pendingOutput.count > 0 { fd.events |= Int16(POLLOUT) }
         } else {
             guard listenDescriptor >= 0 else { return false }
