@@ -117,7 +117,9 @@ public final class SocketLinkListener<Backend: LinkBackend> {
     /// while responses are waiting).
     public func pollDescriptors() -> [pollfd] {
         if connectionDescriptor >= 0 {
-            var events = Int16(POLLIN)
+            // No POLLIN while the server cannot take bytes (its output must
+            // drain first): waiting on it would spin.
+            var events = server.receiveSpace.count > 0 ? Int16(POLLIN) : 0
             if server.pendingOutput.count > 0 { events |= Int16(POLLOUT) }
             return [pollfd(fd: connectionDescriptor, events: events, revents: 0)]
         }
@@ -129,9 +131,17 @@ public final class SocketLinkListener<Backend: LinkBackend> {
     /// server and writes what it answered. Returns whether anything moved.
     @discardableResult
     public func service(timeoutMilliseconds: Int) throws(ListenerError) -> Bool {
-        var fds = pollDescriptors()
-        guard !fds.isEmpty else { return false }
-        let r = poll(&fds, nfds_t(fds.count), Int32(timeoutMilliseconds))
+        // One pollfd on the stack: a service step allocates nothing.
+        var fd = pollfd(fd: -1, events: Int16(POLLIN), revents: 0)
+        if connectionDescriptor >= 0 {
+            fd.fd = connectionDescriptor
+            if server.receiveSpace.count == 0 { fd.events = 0 }
+            if server.pendingOutput.count > 0 { fd.events |= Int16(POLLOUT) }
+        } else {
+            guard listenDescriptor >= 0 else { return false }
+            fd.fd = listenDescriptor
+        }
+        let r = poll(&fd, 1, Int32(timeoutMilliseconds))
         if r < 0 {
             if errno == EINTR { return false }
             throw .io("poll(): \(Self.text(errno))")
@@ -141,7 +151,7 @@ public final class SocketLinkListener<Backend: LinkBackend> {
             return try acceptOne()
         }
         var moved = try flush()
-        if r > 0 && fds[0].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
+        if r > 0 && fd.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
             moved = try readAvailable() || moved
             moved = try flush() || moved
         }

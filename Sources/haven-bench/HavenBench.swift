@@ -16,6 +16,7 @@ struct HavenBench: ParsableCommand {
             StoreCommand.self,
             InterviewCommand.self,
             SafetyCommand.self,
+            LinkCommand.self,
         ],
         defaultSubcommand: StoreCommand.self
     )

@@ -183,6 +183,7 @@ func safetyChecks(_ t: inout Checker) {
         sealedType = buffer[0]
     }
     t.check(sealedType == 1, "safety: finished interview sealed into the store")
+    linkChecks(&t, c)
 
     c.lock()
     t.check(unlock(c, "1357") == .unlocked && c.state == .decoyOnly, "safety: duress PIN opens the decoy")

@@ -42,11 +42,13 @@ public final class FrameDecoder {
     var start = 0
     var end = 0
 
-    /// `maxPayload` ≤ `LinkFrame.maxPayload` (a peer may only announce less).
-    public init(crc: CRC32Table, maxPayload: Int = LinkFrame.maxPayload) {
+    /// `maxPayload` ≤ `LinkFrame.maxPayload` (a peer may only announce
+    /// less). `bufferCapacity` (at least one maximum frame) lets a host take
+    /// several frames per read; a device keeps the minimum.
+    public init(crc: CRC32Table, maxPayload: Int = LinkFrame.maxPayload, bufferCapacity: Int = 0) {
         self.crc = crc
         self.maxPayload = min(maxPayload, LinkFrame.maxPayload)
-        buffer = ScratchBuffer(count: LinkFrame.headerSize + self.maxPayload)
+        buffer = ScratchBuffer(count: max(LinkFrame.headerSize + self.maxPayload, bufferCapacity))
     }
 
     deinit { buffer.free() }

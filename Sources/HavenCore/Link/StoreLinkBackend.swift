@@ -106,6 +106,7 @@ public final class StoreLinkBackend<F: Flash, C: CryptoSuite, Clock: SafetyClock
     public func deviceStatus() -> LinkDeviceStatus {
         let version = hooks.configVersion()
         guard let store = controller.mountedStore else {
+            invalidate()
             return LinkDeviceStatus(configVersion: version, storeState: .locked, freeBytes: 0, recordsWaiting: 0)
         }
         let free = UInt64(store.freeBlocks) * UInt64(store.flash.geometry.eraseBlockSize)
@@ -148,7 +149,10 @@ public final class StoreLinkBackend<F: Flash, C: CryptoSuite, Clock: SafetyClock
     // MARK: Records
 
     func mounted() throws(LinkFailure) -> LogStore<F, C> {
-        guard let store = controller.mountedStore else { throw LinkFailure(.locked) }
+        guard let store = controller.mountedStore else {
+            invalidate()  // locked: keep nothing of the last record
+            throw LinkFailure(.locked)
+        }
         return store
     }
 
