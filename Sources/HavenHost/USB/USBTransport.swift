@@ -168,7 +168,22 @@ public final class USBTransport: LinkTransport {
                 "\(operation) \(name): the device did not take or send bytes within \(deadline.milliseconds) ms"
                     + (transferred > 0 ? " (\(transferred) bytes of this transfer moved)" : ""))
         }
-        throw .libusb(status, operation == "writing to" ? "a write" : "a read", device: name)
+        let what = operation == "writing to" ? "a write" : "a read"
+        // A cable pulled mid-transfer often surfaces as a generic I/O error
+        // (the transfer dies before the hub reports the removal): if the
+        // device is no longer on the bus, say it was unplugged.
+        if status != LIBUSB_ERROR_NO_DEVICE.rawValue && !isStillAttached() {
+            throw .libusb(LIBUSB_ERROR_NO_DEVICE.rawValue, what, device: name)
+        }
+        throw .libusb(status, what, device: name)
+    }
+
+    /// Whether a device with this bus and address is still enumerated.
+    private func isStillAttached() -> Bool {
+        guard let devices = try? USBDeviceFinder(vendorID: device.vendorID, productID: device.productID).devices() else {
+            return false
+        }
+        return devices.contains { $0.bus == device.bus && $0.address == device.address }
     }
 
     private func takeStaged(into buffer: UnsafeMutableRawBufferPointer) -> Int {
