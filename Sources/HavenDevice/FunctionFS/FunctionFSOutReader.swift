@@ -32,6 +32,12 @@ final class FunctionFSOutReader: @unchecked Sendable {
     /// handler without SA_RESTART, so `read` returns EINTR).
     static let wakeSignal = SIGUSR2
 
+    /// Asked pipe capacity (F_SETPIPE_SZ; the kernel caps it at
+    /// /proc/sys/fs/pipe-max-size, 1 MiB by default): how much the host may
+    /// send ahead while the runtime is busy writing a response.
+    static let pipeCapacity: Int32 = 1 << 20
+    static let setPipeSize: Int32 = 1031  // F_SETPIPE_SZ
+
     init(endpoint: Int32) throws(FunctionFSError) {
         self.endpoint = endpoint
         var fds: [Int32] = [-1, -1]
@@ -42,6 +48,8 @@ final class FunctionFSOutReader: @unchecked Sendable {
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         }
+        // Best effort: a smaller pipe only means the host waits sooner.
+        _ = fcntl(pipeWrite, FunctionFSOutReader.setPipeSize, FunctionFSOutReader.pipeCapacity)
         FunctionFSOutReader.installWakeHandler()
         let context = Unmanaged.passRetained(self).toOpaque()
         let status = pthread_create(&thread, nil, { raw in
