@@ -82,9 +82,10 @@ setup() {
 bind() {
     [ -d "$gadget" ] || fail "no gadget at $gadget; run '$0 setup' first"
     udc="${udc:-$(first_udc)}"
-    # The daemon's descriptors make ep1 appear; wait up to 10 s for it.
+    # The daemon's descriptors make the bulk endpoint files appear (ep01 and
+    # ep81 with virtual addresses, ep1 and ep2 without); wait up to 10 s.
     tries=0
-    while [ ! -e "$ffs/ep1" ]; do
+    while [ -z "$(ls "$ffs" 2>/dev/null | grep -v '^ep0$')" ]; do
         tries=$((tries + 1))
         [ "$tries" -le 100 ] || fail "haven-device did not write its descriptors to $ffs/ep0 within 10 s"
         sleep 0.1

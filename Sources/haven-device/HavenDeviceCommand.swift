@@ -55,7 +55,7 @@ struct HavenDeviceCommand: ParsableCommand {
     private func serveUSB<Pump: DeviceLinkPump>(pump: Pump) throws {
         let transport: FunctionFSEndpointTransport
         do {
-            transport = try FunctionFSEndpointTransport(paths: FunctionFSPaths(directory: ffs))
+            transport = try FunctionFSEndpointTransport(paths: FunctionFSPaths(directory: ffs, descriptors: .haven), descriptors: .haven)
         } catch {
             throw ValidationError(error.description)
         }

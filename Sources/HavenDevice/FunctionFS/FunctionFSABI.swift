@@ -16,6 +16,10 @@ public enum FunctionFSABI {
     public static let hasFullSpeedDescriptors: UInt32 = 1
     /// `FUNCTIONFS_HAS_HS_DESC`: a high-speed block follows.
     public static let hasHighSpeedDescriptors: UInt32 = 2
+    /// `FUNCTIONFS_VIRTUAL_ADDR`: the host sees the endpoint addresses
+    /// written in the descriptors, not the numbers of the physical
+    /// endpoints the UDC's autoconfig picked (see FunctionFSDescriptors).
+    public static let virtualAddresses: UInt32 = 16
 
     /// `struct usb_functionfs_event`: 8-byte `usb_ctrlrequest`, type u8, 3 pad bytes.
     public static let eventSize = 12

@@ -26,19 +26,27 @@ public struct FunctionFSDescriptors: Equatable, Sendable {
     /// The interface string (iInterface = 1 in the blob; the kernel maps it
     /// to a free index of the gadget).
     public var interfaceString: String
+    /// Sets FUNCTIONFS_VIRTUAL_ADDR (off for Haven). Without it the host
+    /// sees the endpoint numbers the UDC's autoconfig allocated (dummy_hcd:
+    /// bulk OUT 0x02, IN 0x81), so the host finds the endpoints by direction
+    /// (HavenHost USBInterfaceCheck). With it, Debian's 6.1 kernel fails
+    /// SET_CONFIGURATION ("config_ep_by_speed(ep2out-bulk) returned -5":
+    /// the physical address is not in the rewritten descriptors), seen in
+    /// the VM test.
+    public var virtualAddresses: Bool
 
     /// Haven link v1 (`Hardware/usb/haven-usb.json`).
     public static let haven = FunctionFSDescriptors(
         interfaceClass: 0xFF, interfaceSubclass: 0x48, interfaceProtocol: 0x01,
         bulkOutAddress: 0x01, bulkInAddress: 0x81,
         fullSpeedMaxPacket: 64, highSpeedMaxPacket: 512,
-        languageID: 0x0409, interfaceString: "Haven link v1")
+        languageID: 0x0409, interfaceString: "Haven link v1", virtualAddresses: false)
 
     public init(
         interfaceClass: UInt8, interfaceSubclass: UInt8, interfaceProtocol: UInt8,
         bulkOutAddress: UInt8, bulkInAddress: UInt8,
         fullSpeedMaxPacket: UInt16, highSpeedMaxPacket: UInt16,
-        languageID: UInt16, interfaceString: String
+        languageID: UInt16, interfaceString: String, virtualAddresses: Bool
     ) {
         self.interfaceClass = interfaceClass
         self.interfaceSubclass = interfaceSubclass
@@ -49,9 +57,11 @@ public struct FunctionFSDescriptors: Equatable, Sendable {
         self.highSpeedMaxPacket = highSpeedMaxPacket
         self.languageID = languageID
         self.interfaceString = interfaceString
+        self.virtualAddresses = virtualAddresses
     }
 
-    /// `usb_functionfs_descs_head_v2` (magic 3, total length, flags FS|HS),
+    /// `usb_functionfs_descs_head_v2` (magic 3, total length, flags FS|HS
+    /// and VIRTUAL_ADDR),
     /// fs_count, hs_count, then per speed: interface, bulk OUT, bulk IN.
     public var descriptorsBlob: [UInt8] {
         var body: [UInt8] = []
@@ -73,7 +83,10 @@ public struct FunctionFSDescriptors: Equatable, Sendable {
         blob.reserveCapacity(headerLength + body.count)
         appendLE32(&blob, FunctionFSABI.descriptorsMagicV2)
         appendLE32(&blob, UInt32(headerLength + body.count))
-        appendLE32(&blob, FunctionFSABI.hasFullSpeedDescriptors | FunctionFSABI.hasHighSpeedDescriptors)
+        appendLE32(
+            &blob,
+            FunctionFSABI.hasFullSpeedDescriptors | FunctionFSABI.hasHighSpeedDescriptors
+                | (virtualAddresses ? FunctionFSABI.virtualAddresses : 0))
         appendLE32(&blob, 3)  // full-speed descriptor count
         appendLE32(&blob, 3)  // high-speed descriptor count
         return blob + body

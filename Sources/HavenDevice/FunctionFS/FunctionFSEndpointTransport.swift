@@ -19,18 +19,30 @@ public enum FunctionFSSetupAnswer: Equatable, Sendable {
     case stalled
 }
 
-/// The files of one FunctionFS mount: ep0, ep1 (first endpoint in the
-/// descriptors = bulk OUT) and ep2 (bulk IN).
+/// The files of one FunctionFS mount: ep0 and the two bulk endpoint files.
+/// The kernel names those "ep1", "ep2" (in descriptor order) or, with
+/// FUNCTIONFS_VIRTUAL_ADDR, by address in hex: "ep01" (bulk OUT 0x01) and
+/// "ep81" (bulk IN 0x81).
 public struct FunctionFSPaths: Equatable, Sendable {
     public var ep0: String
     public var bulkOut: String
     public var bulkIn: String
 
-    public init(directory: String) {
+    public init(directory: String, descriptors: FunctionFSDescriptors = .haven) {
         ep0 = directory + "/ep0"
-        bulkOut = directory + "/ep1"
-        bulkIn = directory + "/ep2"
+        if descriptors.virtualAddresses {
+            bulkOut = directory + "/ep" + hex2(descriptors.bulkOutAddress)
+            bulkIn = directory + "/ep" + hex2(descriptors.bulkInAddress)
+        } else {
+            bulkOut = directory + "/ep1"
+            bulkIn = directory + "/ep2"
+        }
     }
+}
+
+private func hex2(_ value: UInt8) -> String {
+    let digits = Array("0123456789abcdef")
+    return String([digits[Int(value >> 4)], digits[Int(value & 0x0F)]])
 }
 
 /// A byte pipe over FunctionFS for the device runtime.
