@@ -92,6 +92,12 @@ final class FunctionFSOutReader: @unchecked Sendable {
 
     private func run() {
         defer { exited.store(true, ordering: .sequentiallyConsistent) }
+        // The thread inherits its creator's signal mask, and Dispatch
+        // worker threads block most signals: unblock the wake signal.
+        var wake = sigset_t()
+        sigemptyset(&wake)
+        sigaddset(&wake, FunctionFSOutReader.wakeSignal)
+        pthread_sigmask(SIG_UNBLOCK, &wake, nil)
         var buffer = [UInt8](repeating: 0, count: FunctionFSOutReader.chunk)
         var idleReads = 0
         while !stopping.load(ordering: .sequentiallyConsistent) {
