@@ -14,6 +14,7 @@ public struct FunctionFSDeviceLoop<Pump: DeviceLinkPump> {
     public var log: (String) -> Void
     private var buffer: [UInt8]
 
+    /// Takes over `transport.connectionEvents` (resets the pump on unplug).
     public init(transport: FunctionFSEndpointTransport, pump: Pump, log: @escaping (String) -> Void = { _ in }) {
         self.transport = transport
         self.pump = pump

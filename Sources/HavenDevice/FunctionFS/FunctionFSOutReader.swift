@@ -16,6 +16,13 @@ import Synchronization
 /// before that, but had not yet put into the pipe, are dropped too: the push
 /// into the pipe happens under the same lock and checks that no discard
 /// happened since the read returned.
+///
+/// Limit: bytes of a *new* session that the thread reads before the
+/// runtime has handled the DISABLE of the old one are dropped with it. That
+/// needs the runtime loop to stall for a whole re-enumeration (the host must
+/// reset, re-read descriptors and set the configuration before it can send),
+/// and the link protocol recovers anyway: the host's request times out and
+/// is sent again.
 final class FunctionFSOutReader: @unchecked Sendable {
     private let endpoint: Int32
     let pipeRead: Int32
