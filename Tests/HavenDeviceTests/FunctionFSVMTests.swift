@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// The USB link through a real Linux kernel: Tools/vm/usb-echo builds the
+/// The USB link through a real Linux kernel: Tools/vm/usb-test builds the
 /// release binaries and boots Debian's kernel in qemu (TCG), where
 /// haven-device --echo serves FunctionFS behind a configfs gadget and the
 /// unchanged `haven usb-probe` reaches it through libusb and dummy_hcd.
@@ -14,7 +14,7 @@ struct FunctionFSVMTests {
             #expect(FileManager.default.isExecutableFile(atPath: tool), "\(tool) missing: run Tools/setup")
         }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: packageRoot + "/Tools/vm/usb-echo")
+        process.executableURL = URL(fileURLWithPath: packageRoot + "/Tools/vm/usb-test")
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -27,6 +27,8 @@ struct FunctionFSVMTests {
         expected.append("unplugged mid-transfer")
         for count in [1, 513, 100000] { expected.append("after replug echo \(count)") }
         expected.append("stopped")
+        for count in [1, 64, 128, 100000] { expected.append("full speed echo \(count)") }
+        expected.append("full speed stopped")
         for step in expected {
             #expect(text.contains("SCENARIO-OK " + step), "missing step: \(step)")
         }

@@ -4,7 +4,8 @@
 # and dummy_hcd. Checks echo round trips at and around the packet size, then
 # pulls the cable (unbind) in the middle of a transfer, plugs it back
 # (bind) and checks that a new echo works.
-# Prints "SCENARIO-OK" lines per step; exits non-zero at the first failure.
+# Then the same at full speed. Prints "SCENARIO-OK" lines per step; exits
+# non-zero at the first failure.
 set -u
 fail() { echo "SCENARIO-FAIL $*"; dmesg | tail -n 20; exit 1; }
 
@@ -54,3 +55,19 @@ for n in 1 513 100000; do
 done
 haven-gadget stop || fail "stop"
 echo "SCENARIO-OK stopped"
+
+# Full speed: dummy_hcd reloaded without high speed; 64-byte packets, so a
+# zero-length packet must follow 64 and 128 bytes (the transport asks the
+# kernel for the IN packet size at ENABLE).
+rmmod dummy_hcd || fail "rmmod dummy_hcd"
+insmod /modules/dummy_hcd.ko is_high_speed=0 || fail "insmod dummy_hcd full speed"
+haven-gadget start --device-id 0123456789abcdef0123456789abcdef \
+    --daemon "haven-device --ffs /dev/ffs-haven --echo" || fail "gadget start at full speed"
+wait_device
+for n in 1 64 128 100000; do
+    haven usb-probe --echo-bytes "$n" --timeout 10000 >/tmp/probe.out 2>&1 || { cat /tmp/probe.out; fail "full-speed echo $n"; }
+    grep -q "max packet 64" /tmp/probe.out || { cat /tmp/probe.out; fail "not full speed"; }
+    echo "SCENARIO-OK full speed echo $n"
+done
+haven-gadget stop || fail "stop at full speed"
+echo "SCENARIO-OK full speed stopped"
