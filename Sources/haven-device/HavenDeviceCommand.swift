@@ -17,8 +17,9 @@ struct HavenDeviceCommand: ParsableCommand {
         commandName: "haven-device",
         abstract: "Run a Haven device on a Linux board (USB link over FunctionFS).",
         discussion: """
-            Started by Hardware/gadget/haven-gadget.sh (through haven-device.service) after the
-            FunctionFS mount exists; the gadget binds once this program wrote its descriptors.
+            Started by haven-device.service (Hardware/systemd) after Hardware/gadget/haven-gadget.sh \
+            mounted FunctionFS; the gadget binds to the USB controller once this program has \
+            written its descriptors.
             """
     )
 

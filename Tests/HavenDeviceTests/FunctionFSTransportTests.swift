@@ -189,6 +189,30 @@ struct FunctionFSTransportTests {
         #expect(fake.connectionEvents == [.connected, .disconnected])
     }
 
+    @Test func truncatedEp0ReadIsReportedAndTheWholeEventsAreHandled() throws {
+        let fake = try FakeFunctionFS()
+        let bytes = FakeFunctionFS.event(0) + FakeFunctionFS.event(2) + [0x01, 0x02, 0x03]
+        #expect(throws: FunctionFSError.badEvent(.truncated(length: 27))) {
+            try fake.send(events: bytes)
+        }
+        #expect(fake.transport.isBound && fake.transport.isConnected)
+    }
+
+    @Test func closedTransportRefusesEverything() throws {
+        let fake = try FakeFunctionFS()
+        fake.transport.close()
+        fake.transport.close()  // idempotent
+        #expect(fake.transport.pollDescriptors.isEmpty)
+        #expect(throws: FunctionFSError.closed) { try fake.transport.handleControlEvents() }
+        #expect(throws: FunctionFSError.closed) {
+            try [UInt8](repeating: 0, count: 4).withUnsafeBytes { try fake.transport.send($0) }
+        }
+        var buffer = [UInt8](repeating: 0, count: 4)
+        #expect(throws: FunctionFSError.closed) {
+            try buffer.withUnsafeMutableBytes { _ = try fake.transport.receive(into: $0) }
+        }
+    }
+
     @Test func deviceLoopEchoesAndResetsThePumpOnUnplug() throws {
         let fake = try FakeFunctionFS()
         let pump = EchoPump()
