@@ -8,9 +8,24 @@ import HavenDevice
 /// `haven-device --ffs /dev/ffs-haven --echo`.
 ///
 /// Today it runs the USB path with the echo pump (the kernel-path check in
-/// Tools/vm). The integrator adds `--image` / `--board`, builds the device
-/// runtime, and passes a `DeviceLinkPump` wrapping the link server to
-/// `serveUSB` in place of `EchoPump`.
+/// Tools/vm). INTEGRATION POINT: add `--image` / `--board` (BoardProfile),
+/// build the `DeviceHost` as haven-sim does, and serve the link server:
+///
+/// ```swift
+/// final class LinkServerPump: DeviceLinkPump {          // wraps H2's LinkServer + backend on DeviceHost
+///     func pump(_ received: UnsafeRawBufferPointer, send: ...) throws(FunctionFSError) {
+///         // feed `received` to the server; for each response it produced: try send(response)
+///     }
+///     func reset() { /* server.reset(): drop partial frame, unauthenticate */ }
+/// }
+/// try serveUSB(pump: LinkServerPump(host: host))
+/// ```
+///
+/// With an event loop that also waits on evdev buttons and screen timers
+/// (haven-sim's `EventLoop.add(fd:)`), add `transport.controlDescriptor`
+/// (→ `handleControlEvents()`) and `transport.dataDescriptor` (→
+/// `receive(into:)`, server, `send`) instead of `FunctionFSDeviceLoop.run`,
+/// and reset the server from `transport.connectionEvents`.
 @main
 struct HavenDeviceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
