@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "haven", targets: ["haven"]),
         .executable(name: "haven-sim", targets: ["haven-sim"]),
         .executable(name: "haven-bench", targets: ["haven-bench"]),
+        .executable(name: "haven-device", targets: ["haven-device"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -59,6 +60,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "haven-sim",
+            dependencies: [
+                "HavenDevice",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // The Linux device runtime on a tablet (FunctionFS USB link, hardening).
+        .executableTarget(
+            name: "haven-device",
             dependencies: [
                 "HavenDevice",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

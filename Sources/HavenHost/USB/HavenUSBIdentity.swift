@@ -17,7 +17,10 @@ public enum HavenUSBIdentity {
     public static let interfaceClass: UInt8 = 0xFF
     public static let interfaceSubclass: UInt8 = 0x48
     public static let interfaceProtocol: UInt8 = 0x01
-    /// Host to device (bulk OUT) and device to host (bulk IN).
+    /// Host to device (bulk OUT) and device to host (bulk IN), as the
+    /// device's descriptors ask for them. The device controller may
+    /// renumber them (dummy_hcd gives OUT 0x02), so the transport takes the
+    /// addresses from the interface descriptor (USBInterfaceCheck).
     public static let bulkOutEndpoint: UInt8 = 0x01
     public static let bulkInEndpoint: UInt8 = 0x81
     /// Where the host udev rule lives in the repository.

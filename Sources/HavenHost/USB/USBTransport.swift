@@ -21,6 +21,10 @@ public final class USBTransport: LinkTransport {
     public let maxPacketSize: Int
     /// wMaxPacketSize of the bulk IN endpoint (reads ask for multiples).
     private let inPacketSize: Int
+    /// Bulk endpoint addresses from the interface descriptor (0x01/0x81
+    /// asked for; the device controller may renumber them).
+    private let outEndpoint: UInt8
+    private let inEndpoint: UInt8
     /// The device this transport opened.
     public let device: USBDeviceInfo
 
@@ -44,7 +48,7 @@ public final class USBTransport: LinkTransport {
         context = try USBContext()
         let finder = USBDeviceFinder(vendorID: device.vendorID, productID: device.productID)
         let name = self.name
-        let opened = try context.withDeviceList { (list) throws(TransportError) -> (OpaquePointer, Int, Int) in
+        let opened = try context.withDeviceList { (list) throws(TransportError) -> (OpaquePointer, HavenInterface) in
             guard
                 let match = list.first(where: {
                     finder.matches($0) && libusb_get_bus_number($0) == device.bus
@@ -57,11 +61,13 @@ public final class USBTransport: LinkTransport {
             var handle: OpaquePointer?
             let status = libusb_open(match, &handle)
             guard status == 0, let handle else { throw .libusb(status, "opening", device: name) }
-            return (handle, interface.outPacketSize, interface.inPacketSize)
+            return (handle, interface)
         }
         handle = opened.0
-        maxPacketSize = opened.1
-        inPacketSize = opened.2
+        maxPacketSize = opened.1.outPacketSize
+        inPacketSize = opened.1.inPacketSize
+        outEndpoint = opened.1.outAddress
+        inEndpoint = opened.1.inAddress
         staging = [UInt8](repeating: 0, count: USBTransport.stagingBytes)
 
         // No kernel driver binds a vendor-class interface with Haven's
@@ -97,12 +103,12 @@ public final class USBTransport: LinkTransport {
         while offset < bytes.count {
             // libusb takes an Int32 length; 1 MiB at a time is plenty.
             let length = min(bytes.count - offset, 1 << 20)
-            let moved = try bulk(handle, HavenUSBIdentity.bulkOutEndpoint, data + offset, length, deadline, "writing to")
+            let moved = try bulk(handle, outEndpoint, data + offset, length, deadline, "writing to")
             offset += moved
         }
         if bytes.count % maxPacketSize == 0 {
             // Zero-length packet: ends the transfer at a packet boundary.
-            _ = try bulk(handle, HavenUSBIdentity.bulkOutEndpoint, data, 0, deadline, "writing to")
+            _ = try bulk(handle, outEndpoint, data, 0, deadline, "writing to")
         }
     }
 
@@ -122,13 +128,13 @@ public final class USBTransport: LinkTransport {
             let direct = buffer.count / inPacketSize * inPacketSize
             if direct > 0 {
                 let moved = try bulk(
-                    handle, HavenUSBIdentity.bulkInEndpoint, base.assumingMemoryBound(to: UInt8.self),
+                    handle, inEndpoint, base.assumingMemoryBound(to: UInt8.self),
                     min(direct, 1 << 20), deadline, "reading from")
                 if moved > 0 { return moved }
             } else {
                 let moved = try staging.withUnsafeMutableBufferPointer { (pointer) throws(TransportError) -> Int in
                     try bulk(
-                        handle, HavenUSBIdentity.bulkInEndpoint, pointer.baseAddress!, pointer.count, deadline,
+                        handle, inEndpoint, pointer.baseAddress!, pointer.count, deadline,
                         "reading from")
                 }
                 if moved > 0 {
