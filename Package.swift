@@ -36,6 +36,14 @@ let package = Package(
             providers: [.apt(["libusb-1.0-0-dev"])]
         ),
 
+        // libxml2 through pkg-config: the XForm reader's XML parser (used
+        // directly: Foundation's XMLParser glue traps on some hostile input).
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
+        ),
+
         // Counts heap allocations per thread (tests and benchmarks only).
         .target(name: "CAllocCounter"),
 
@@ -46,7 +54,7 @@ let package = Package(
         .target(
             name: "HavenHost",
             dependencies: [
-                "HavenCore", "HavenSodium", "HavenDevice", "CLibUSB",
+                "HavenCore", "HavenSodium", "HavenDevice", "CLibUSB", "CLibXML2",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

@@ -1,7 +1,5 @@
+import CLibXML2
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 
 /// A namespace-resolved XML name: `jr:count` with `xmlns:jr="http://openrosa.org/javarosa"`
 /// is `XName(ns: "http://openrosa.org/javarosa", local: "count")`. Unprefixed
@@ -90,38 +88,122 @@ enum XMLTree {
             throw FormError(question: nil, construct: "<!DOCTYPE>", line: dtdLine,
                             message: "\(sourceName) declares a DTD; XForms have none and Haven refuses them")
         }
-        // swift-corelibs-foundation's XMLParser is not safe to use on two
-        // threads at once (its libxml2 glue crashed under parallel tests),
-        // so everything from creating the parser to reading its errors is
-        // serialised.
+        // libxml2 builds the tree; XMLTree then resolves namespaces and
+        // checks depth itself. (Foundation's XMLParser is not used: its
+        // glue traps on some hostile input and is not safe on two threads.)
         xmlParserLock.lock()
         defer { xmlParserLock.unlock() }
-        let builder = TreeBuilder()
-        let parser = XMLParser(data: data)
-        parser.delegate = builder
-        parser.shouldProcessNamespaces = false
-        parser.shouldReportNamespacePrefixes = false
-        parser.shouldResolveExternalEntities = false
-        let finished = parser.parse()
-        if let problem = builder.problem {
-            throw problem
+        guard let context = xmlNewParserCtxt() else {
+            throw FormError(question: nil, construct: "XML", line: 1, message: "\(sourceName): out of memory")
         }
-        // XMLParser on Linux can return true and still record an error (a
-        // truncated document), so look at parserError whatever parse() says.
-        if let error = parser.parserError ?? (finished ? nil : builder.reportedError) {
-            let code = (error as NSError).code
-            throw FormError(question: nil, construct: "XML", line: max(1, parser.lineNumber),
+        defer { xmlFreeParserCtxt(context) }
+        // No network, no entity substitution beyond the predefined ones, no
+        // DTD loading, quiet (errors are read from the context).
+        let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOWARNING.rawValue | XML_PARSE_NOERROR.rawValue)
+        let document = data.withUnsafeBytes { raw in
+            xmlCtxtReadMemory(context, raw.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(clamping: raw.count),
+                              nil, nil, options)
+        }
+        defer { if let document { xmlFreeDoc(document) } }
+        let lastError = context.pointee.lastError
+        guard let document, context.pointee.wellFormed != 0 else {
+            let code = Int(lastError.code)
+            let detail = lastError.message.map { String(cString: $0) } ?? ""
+            if detail.contains("depth") {
+                // libxml2's own nesting limit (256) comes before ours.
+                throw FormError(question: nil, construct: "XML", line: max(1, Int(lastError.line)),
+                                message: "elements nested deeper than \(maximumDepth) levels")
+            }
+            throw FormError(question: nil, construct: "XML", line: max(1, Int(lastError.line)),
                             message: "\(sourceName) is not well-formed XML (\(describe(code)))")
         }
-        if !finished {
-            throw FormError(question: nil, construct: "XML", line: max(1, parser.lineNumber),
-                            message: "\(sourceName) could not be parsed as XML")
-        }
-        guard let root = builder.root, builder.stack.isEmpty else {
-            throw FormError(question: nil, construct: "XML", line: max(1, parser.lineNumber),
+        guard let rootNode = xmlDocGetRootElement(document) else {
+            throw FormError(question: nil, construct: "XML", line: 1,
                             message: "\(sourceName) has no complete root element; expected an XForm (XML)")
         }
-        return root
+        var scopes: [[String: String]] = [["xml": "http://www.w3.org/XML/1998/namespace"]]
+        return try element(rootNode, depth: 1, scopes: &scopes)
+    }
+
+    /// One element of the libxml2 tree as an `XElement` (namespaces
+    /// resolved from the prefixes as written, like the rest of the reader).
+    private static func element(_ node: xmlNodePtr, depth: Int, scopes: inout [[String: String]]) throws(FormError) -> XElement {
+        let line = max(1, Int(xmlGetLineNo(node)))
+        let local = string(node.pointee.name)
+        var qname = local
+        if let ns = node.pointee.ns, let prefix = ns.pointee.prefix { qname = string(prefix) + ":" + local }
+        if depth > maximumDepth {
+            throw FormError(question: nil, construct: "XML", line: line,
+                            message: "elements nested deeper than \(maximumDepth) levels")
+        }
+        var scope = scopes.last ?? [:]
+        var declaration = node.pointee.nsDef
+        while let d = declaration {
+            let href: UnsafePointer<xmlChar>? = d.pointee.href
+            let uri = href.map { string($0) } ?? ""
+            if let prefix = d.pointee.prefix { scope[string(prefix)] = uri } else { scope[""] = uri }
+            declaration = d.pointee.next
+        }
+        func resolve(_ qname: String, isAttribute: Bool) -> XName? {
+            guard let colon = qname.firstIndex(of: ":") else {
+                return XName(ns: isAttribute ? "" : (scope[""] ?? ""), local: qname)
+            }
+            let prefix = String(qname[..<colon])
+            guard let uri = scope[prefix] else { return nil }
+            return XName(ns: uri, local: String(qname[qname.index(after: colon)...]))
+        }
+        guard let name = resolve(qname, isAttribute: false) else {
+            throw FormError(question: nil, construct: "<\(qname)>", line: line, message: "undeclared namespace prefix")
+        }
+        var raw: [(String, String)] = []
+        var property = node.pointee.properties
+        while let a = property {
+            var key = string(a.pointee.name)
+            if let ns = a.pointee.ns, let prefix = ns.pointee.prefix { key = string(prefix) + ":" + key }
+            let valuePointer = xmlNodeListGetString(node.pointee.doc, a.pointee.children, 1)
+            let value = valuePointer.map { string($0) } ?? ""
+            if let valuePointer { free(valuePointer) }
+            raw.append((key, value))
+            property = a.pointee.next
+        }
+        var attributes: [(qname: String, name: XName, value: String)] = []
+        for (key, value) in raw.sorted(by: { $0.0 < $1.0 }) {
+            guard let attributeName = resolve(key, isAttribute: true) else {
+                throw FormError(question: nil, construct: "attribute '\(key)'", line: line,
+                                message: "undeclared namespace prefix on <\(qname)>")
+            }
+            attributes.append((key, attributeName, value))
+        }
+        let result = XElement(qname: qname, name: name, attributes: attributes, line: line)
+        scopes.append(scope)
+        defer { scopes.removeLast() }
+        var child = node.pointee.children
+        while let c = child {
+            switch c.pointee.type {
+            case XML_ELEMENT_NODE:
+                result.children.append(.element(try element(c, depth: depth + 1, scopes: &scopes)))
+            case XML_TEXT_NODE, XML_CDATA_SECTION_NODE:
+                let content: UnsafeMutablePointer<xmlChar>? = c.pointee.content
+                let text = content.map { string($0) } ?? ""
+                if case .text(let previous)? = result.children.last {
+                    result.children[result.children.count - 1] = .text(previous + text)
+                } else {
+                    result.children.append(.text(text))
+                }
+            case XML_ENTITY_REF_NODE:
+                throw FormError(question: nil, construct: "XML", line: max(1, Int(xmlGetLineNo(c))),
+                                message: "undeclared entity '&\(string(c.pointee.name));'")
+            default:
+                break  // comments, processing instructions
+            }
+            child = c.pointee.next
+        }
+        return result
+    }
+
+    private static func string(_ p: UnsafePointer<xmlChar>) -> String {
+        String(decoding: UnsafeBufferPointer(start: p, count: strlen(UnsafeRawPointer(p).assumingMemoryBound(to: CChar.self))),
+               as: UTF8.self)
     }
 
     /// 1-based line of the first occurrence of `pattern`, nil when absent.
@@ -155,101 +237,5 @@ enum XMLTree {
     }
 }
 
-private final class TreeBuilder: NSObject, XMLParserDelegate {
-    var root: XElement?
-    var stack: [XElement] = []
-    /// Prefix → URI maps, one per open element ("" is the default namespace).
-    var scopes: [[String: String]] = [["xml": "http://www.w3.org/XML/1998/namespace"]]
-    var problem: FormError?
-    var reportedError: Error?
-
-    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
-                qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
-        guard problem == nil else { return }
-        let line = max(1, parser.lineNumber)
-        if stack.count >= XMLTree.maximumDepth {
-            fail(parser, FormError(question: nil, construct: "XML", line: line,
-                                   message: "elements nested deeper than \(XMLTree.maximumDepth) levels"))
-            return
-        }
-        if root != nil && stack.isEmpty {
-            fail(parser, FormError(question: nil, construct: "XML", line: line, message: "more than one root element"))
-            return
-        }
-        var scope = scopes.last ?? [:]
-        for (key, value) in attributeDict {
-            if key == "xmlns" {
-                scope[""] = value
-            } else if key.hasPrefix("xmlns:") {
-                scope[String(key.dropFirst(6))] = value
-            }
-        }
-        func resolve(_ qname: String, isAttribute: Bool) -> XName? {
-            guard let colon = qname.firstIndex(of: ":") else {
-                return XName(ns: isAttribute ? "" : (scope[""] ?? ""), local: qname)
-            }
-            let prefix = String(qname[..<colon])
-            guard let uri = scope[prefix] else { return nil }
-            return XName(ns: uri, local: String(qname[qname.index(after: colon)...]))
-        }
-        guard let name = resolve(elementName, isAttribute: false) else {
-            fail(parser, FormError(question: nil, construct: "<\(elementName)>", line: line,
-                                   message: "undeclared namespace prefix"))
-            return
-        }
-        var attributes: [(qname: String, name: XName, value: String)] = []
-        for (key, value) in attributeDict.sorted(by: { $0.key < $1.key }) {
-            if key == "xmlns" || key.hasPrefix("xmlns:") { continue }
-            guard let attributeName = resolve(key, isAttribute: true) else {
-                fail(parser, FormError(question: nil, construct: "attribute '\(key)'", line: line,
-                                       message: "undeclared namespace prefix on <\(elementName)>"))
-                return
-            }
-            attributes.append((key, attributeName, value))
-        }
-        let element = XElement(qname: elementName, name: name, attributes: attributes, line: line)
-        if let parent = stack.last {
-            parent.children.append(.element(element))
-        } else {
-            root = element
-        }
-        stack.append(element)
-        scopes.append(scope)
-    }
-
-    func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?,
-                qualifiedName qName: String?) {
-        guard problem == nil else { return }
-        stack.removeLast()
-        scopes.removeLast()
-    }
-
-    func parser(_ parser: XMLParser, foundCharacters string: String) {
-        append(string)
-    }
-
-    func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
-        append(String(decoding: CDATABlock, as: UTF8.self))
-    }
-
-    func parser(_ parser: XMLParser, parseErrorOccurred parseError: Error) {
-        reportedError = reportedError ?? parseError
-    }
-
-    private func append(_ string: String) {
-        guard problem == nil, let element = stack.last else { return }
-        if case .text(let previous)? = element.children.last {
-            element.children[element.children.count - 1] = .text(previous + string)
-        } else {
-            element.children.append(.text(string))
-        }
-    }
-
-    private func fail(_ parser: XMLParser, _ error: FormError) {
-        problem = problem ?? error
-        parser.abortParsing()
-    }
-}
-
-/// Serialises `XMLParser.parse()` across threads (see `XMLTree.parse`).
+/// Serialises parsing across threads (libxml2 keeps some global state).
 private let xmlParserLock = NSLock()
