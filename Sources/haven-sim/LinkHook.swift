@@ -17,6 +17,12 @@ enum LinkHook {
         // put-config staging: the largest config a slot holds plus the PIN
         // material and bundle framing.
         let server = LinkServer(backend: backend, configCapacity: host.image.configArea.capacity + 16 * 1024)
+        // The socket's folder (the default place `haven devices` looks is
+        // per user): made private when it does not exist yet.
+        if let slash = socketPath.lastIndex(of: "/"), slash != socketPath.startIndex {
+            let folder = String(socketPath[..<slash])
+            if access(folder, F_OK) != 0 { _ = mkdir(folder, 0o700) }
+        }
         do throws(ListenerError) {
             let listener = try SocketLinkListener(path: socketPath, server: server)
             let p = LinkPump(listener: listener, loop: loop)

@@ -188,12 +188,17 @@ struct Parser {
         }
     }
 
+    /// (Written without `guard let` on two optionals in a loop: that form
+    /// crashed the Swift 6.3.1 optimizer in release builds.)
     mutating func hex4() throws(SimEventError) -> UInt32 {
         var v: UInt32 = 0
-        for _ in 0..<4 {
-            guard let c = peek, let h = Self.hexValue(c) else { throw .malformed(at: i, what: "bad \\u escape") }
+        var k = 0
+        while k < 4 {
+            let h = i < text.count ? (Self.hexValue(text[i]) ?? 16) : 16
+            if h > 15 { throw .malformed(at: i, what: "bad \\u escape") }
             v = v << 4 | h
             i += 1
+            k += 1
         }
         return v
     }
