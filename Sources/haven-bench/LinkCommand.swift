@@ -121,6 +121,9 @@ struct LinkCommand: ParsableCommand {
     @Flag(help: "Print a Markdown section for BENCHMARKS.md instead of the plain table.")
     var markdown = false
 
+    @Option(name: .customLong("link-mbps"), help: "Pace the host's reads to this many MB/s in both the raw copy and the pull (the cable's rate: USB 2.0 high-speed bulk moves about 40 MB/s); 0: as fast as the socket goes.")
+    var linkMBps: Double = 0
+
     func run() throws {
         guard sodium_init() >= 0 else { throw BenchError.failed("sodium_init failed") }
         let temporary = try TemporaryFiles(parent: tmpDir)
@@ -179,6 +182,7 @@ struct LinkCommand: ParsableCommand {
                   records, SHA-256 check of every record on the host (unless --no-verify), acknowledge;
                   device output buffer \(outputFrames) frames. \(frames) device frames per pull.
                 - Raw: the same bytes written in 8 KiB `write(2)`s by one thread and read by the other over a Unix socket.
+                - Link rate: \(linkMBps > 0 ? "the host's reads paced to \(fixed(linkMBps, 0)) MB/s in both (a USB 2.0 high-speed cable's bulk rate), `--link-mbps \(fixed(linkMBps, 0))`" : "unpaced (as fast as the socket goes)").
                 - Allocations: `haven_thread_allocations()` on the listener thread over a whole pull
                   (poll, accept, recv, send, every frame), divided by the frames handled.
 
@@ -222,9 +226,11 @@ struct LinkCommand: ParsableCommand {
         var out = [UInt8]()
         out.reserveCapacity(total)
         let start = monotonicNanoseconds()
+        let pacer = Pacer(bytesPerSecond: linkMBps * 1e6)
         while got < total {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
             guard n > 0 else { throw BenchError.failed("raw read failed") }
+            pacer.consume(n)
             out.append(contentsOf: buffer[0..<n])
             if out.count >= 8 * 1024 * 1024 { out.removeAll(keepingCapacity: true) }
             got += n
@@ -243,11 +249,14 @@ struct LinkCommand: ParsableCommand {
         let thread = Thread { box.serve() }
         thread.start()
         defer { box.stop() }
-        let client = LinkClient(transport: try SocketTransport(path: path), timeoutMilliseconds: 30_000)
+        let socket = try SocketTransport(path: path)
+        let client = LinkClient(transport: linkMBps > 0 ? PacedTransport(socket, bytesPerSecond: linkMBps * 1e6) : socket,
+                                timeoutMilliseconds: 30_000)
         defer { client.close() }
         try client.authenticate(keyPair: key)
         let framesBefore = server.framesHandled
         let start = monotonicNanoseconds()
+        (client.transport as? PacedTransport)?.pacer.restart()
         let list = try client.listAllRecords()
         guard list.count == data.count else { throw BenchError.failed("listed \(list.count) of \(data.count)") }
         var bytes = 0
@@ -348,4 +357,51 @@ func connected(_ path: String) throws -> Int32 {
     }
     guard ok == 0 else { throw BenchError.failed("connect \(path)") }
     return fd
+}
+
+/// A token bucket on the host's reads: the cable's rate, for both the raw
+/// copy and the pull, so the ratio measures the protocol at link speed.
+final class Pacer: @unchecked Sendable {
+    let bytesPerSecond: Double
+    var start = monotonicNanoseconds()
+    var consumed = 0.0
+
+    init(bytesPerSecond: Double) { self.bytesPerSecond = bytesPerSecond }
+
+    func restart() {
+        start = monotonicNanoseconds()
+        consumed = 0
+    }
+
+    func consume(_ n: Int) {
+        guard bytesPerSecond > 0 else { return }
+        consumed += Double(n)
+        let due = consumed / bytesPerSecond
+        let elapsed = Double(monotonicNanoseconds() - start) / 1e9
+        if due > elapsed { usleep(UInt32(min((due - elapsed) * 1e6, 1e6))) }
+    }
+}
+
+/// A socket whose reads go through a `Pacer`.
+final class PacedTransport: LinkTransport {
+    let inner: SocketTransport
+    let pacer: Pacer
+    var name: String { inner.name }
+
+    init(_ inner: SocketTransport, bytesPerSecond: Double) {
+        self.inner = inner
+        pacer = Pacer(bytesPerSecond: bytesPerSecond)
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer, timeoutMilliseconds: Int) throws(TransportError) {
+        try inner.write(bytes, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer, timeoutMilliseconds: Int) throws(TransportError) -> Int {
+        let n = try inner.read(into: buffer, timeoutMilliseconds: timeoutMilliseconds)
+        pacer.consume(n)
+        return n
+    }
+
+    func close() { inner.close() }
 }
