@@ -3,7 +3,9 @@
 
 import ArgumentParser
 import Glibc
+import HavenCore
 import HavenDevice
+import HavenSodium
 
 /// `haven-device --image PATH --board NAME [--ffs DIR] [--headless]`: the
 /// Haven core on a Linux board. `DeviceHost` on the board's flash (a file,
@@ -56,6 +58,9 @@ struct HavenDeviceCommand: ParsableCommand {
     @Flag(help: "First start on a block device: erase it and make a new device secret.")
     var initialize = false
 
+    @Flag(help: "Print the device id (32 hex digits, for the USB serial number) and exit; makes the image and secret on a first start.")
+    var printDeviceId = false
+
     @Flag(help: "Send every received byte back (USB diagnostic; no link protocol).")
     var echo = false
 
@@ -96,6 +101,11 @@ struct HavenDeviceCommand: ParsableCommand {
             }
             let deviceImage = try DeviceImage(path: path, board: profile,
                                               secretPath: secret ?? profile.linux?.secret, initialize: initialize)
+            if printDeviceId {
+                let id = DeviceIdentity<Sodium>.hex(DeviceIdentity<Sodium>.deviceID(secret: deviceImage.secret.used))
+                print(String(decoding: id, as: UTF8.self))
+                return
+            }
             host = try DeviceHost(image: deviceImage)
         } catch let error as ValidationError {
             throw error
