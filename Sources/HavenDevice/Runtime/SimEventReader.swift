@@ -188,6 +188,10 @@ struct Parser {
         }
     }
 
+    // Not optimized: Swift 6.3.1's release pipeline crashes on this
+    // function (SIL verification before OwnershipModelEliminator) once the
+    // front ends share its module. Four iterations per \\u escape: no cost.
+    @_optimize(none)
     mutating func hex4() throws(SimEventError) -> UInt32 {
         var v: UInt32 = 0
         for _ in 0..<4 {
