@@ -156,8 +156,10 @@ struct HavenDeviceCommand: ParsableCommand {
 
         // Screen.
         var terminal: TerminalUI?
+        var scripted: Headless?  // kept: its loop handlers hold it unowned
         if headless {
-            Headless(host: host, loop: loop).start()
+            scripted = Headless(host: host, loop: loop)
+            scripted?.start()
         } else {
             let ui = TerminalUI(host: host, loop: loop)
             guard ui.start() else {
@@ -179,7 +181,7 @@ struct HavenDeviceCommand: ParsableCommand {
         loop.run()
         terminal?.stop()
         transport.close()
-        withExtendedLifetime(readers) {}
+        withExtendedLifetime((readers, scripted, usb)) {}
     }
 
     /// The USB diagnostic: echo on FunctionFS until SIGTERM/SIGINT.

@@ -26,7 +26,7 @@ cd /tmp
 ledger=/tmp/ledger.sqlite
 key=/haven/provisioning.key
 empty=/tmp/no-sims
-mkdir -p "$empty"
+mkdir -p "$empty" /var/lib/haven  # the board profile's linux.secret lives there
 
 # The device id (from the secret made now) names the USB serial number.
 id=$(haven-device --image /tmp/tablet.img --board ref-tablet-a7 --hardware /haven/Hardware \
