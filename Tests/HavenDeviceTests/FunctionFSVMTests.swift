@@ -116,6 +116,7 @@ struct FunctionFSVMTests {
         #expect(process.terminationStatus == 0, "VM scenario failed:\n\(text.suffix(4000))")
         for step in ["devices (unprovisioned)", "provisioned", "interviews \(interviews)", "records waiting \(interviews)",
                      "unplugged mid-pull", "pulled after replug: \(interviews) records, \(interviews) distinct",
+                     "ledger \(interviews) pull entries, \(interviews) records",
                      "nothing left on the device", "stopped"] {
             let seen = text.contains("SCENARIO-OK " + step)
             #expect(seen, "missing step: \(step)")

@@ -125,8 +125,12 @@ unique=$(sha256sum "$out"/*.age | cut -d' ' -f1 | sort -u | wc -l)
 [ "$unique" -eq "$expected" ] || fail "$unique distinct records"
 echo "SCENARIO-OK pulled after replug: $count records, $unique distinct"
 haven ledger --ledger "$ledger" --json > /tmp/ledger.out 2>&1 || { cat /tmp/ledger.out; fail "ledger"; }
-pulled_entries=$(grep -c '"pull' /tmp/ledger.out)
-echo "SCENARIO-OK ledger $pulled_entries pull entries"
+# The ledger: one pull entry per record, none twice.
+pulled_entries=$(grep -c '"kind":"pull"' /tmp/ledger.out)
+distinct_entries=$(grep '"kind":"pull"' /tmp/ledger.out | sed 's/.*"record":"\([^"]*\)".*/\1/' | sort -u | wc -l)
+[ "$pulled_entries" -eq "$expected" ] && [ "$distinct_entries" -eq "$expected" ] \
+    || { cat /tmp/ledger.out; fail "ledger: $pulled_entries pull entries, $distinct_entries distinct records"; }
+echo "SCENARIO-OK ledger $pulled_entries pull entries, $distinct_entries records"
 haven devices --sim-dir "$empty" --json > /tmp/devices.json 2>&1
 grep -q '"recordsWaiting":0' /tmp/devices.json || { cat /tmp/devices.json; fail "records still waiting after the pull"; }
 echo "SCENARIO-OK nothing left on the device"
