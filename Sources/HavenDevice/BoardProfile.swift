@@ -14,9 +14,13 @@ import HavenCore
 ///   "ramBudgetBytes": 268435456,
 ///   "kdf": { "argon2Iterations": 3, "argon2MemoryKiB": 65536 },
 ///   "buttons": { "quickExit": "F12", "lock": "F11", "next": "Right", "previous": "Left", "select": "Enter" },
-///   "repeatCapacity": 50
+///   "repeatCapacity": 50,
+///   "linux": { "flash": "/dev/disk/by-partlabel/haven", "secret": "/var/lib/haven/device.secret",
+///              "input": ["/dev/input/by-path/platform-gpio-keys-event"] }
 /// }
 /// ```
+///
+/// `linux` is optional (Linux boards running haven-device only).
 public struct BoardProfile: Codable, Equatable, Sendable {
     /// Raw flash part (see `FlashGeometry` for the constraints).
     public struct FlashSpec: Codable, Equatable, Sendable {

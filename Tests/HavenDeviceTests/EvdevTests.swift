@@ -93,6 +93,20 @@ import Testing
         #expect(simulator.unknownNames == ["F12", "F11"])
     }
 
+    /// The reference tablet's profile: every button is a key name the map
+    /// knows, and the Linux paths haven-device needs are there.
+    @Test func referenceTabletProfileIsUsableByTheRuntime() throws {
+        let board = try BoardProfile.load(named: "ref-tablet-a7", hardwareDirectory: packageRoot + "/Hardware")
+        let map = EvdevKeyMap(buttons: board.buttons)
+        #expect(map.unknownNames.isEmpty)
+        #expect(map.quickExitCode == 114)
+        #expect(board.linux?.flash?.hasPrefix("/dev/") == true)
+        #expect(board.linux?.secret != nil)
+        #expect(board.linux?.input?.isEmpty == false)
+        // The simulator's profile has no Linux section.
+        #expect(try BoardProfile.load(named: "sim", hardwareDirectory: packageRoot + "/Hardware").linux == nil)
+    }
+
     /// A pipe stands in for /dev/input/eventN: whole records are handed
     /// over in order, a partial one is reported and dropped, end of file
     /// (the device unplugged) says so.
