@@ -58,29 +58,12 @@ struct FunctionFSVMTests {
         func file(_ name: String) -> String { dir.appendingPathComponent(name).path }
 
         // The research team's keys and a signed config, built on this side.
-        let identity = AgeIdentity.generate()
-        let signer = ProvisioningKey.generate()
-        try KeyFiles.writeSecret(signer.secretFileText, to: file("provisioning.key"))
-        try KeyFiles.writeSecret(identity.encoded + "\n", to: file("research.agekey"))
-        for name in ["dv_module", "decoy_savings"] {
-            let xml = try Data(contentsOf: URL(fileURLWithPath: packageRoot + "/Tests/Fixtures/forms/\(name).xml"))
-            try Data(try FormCompiler.compile(xml: xml, sourceName: name, limits: CompileLimits(repeatCapacity: 50)))
-                .write(to: URL(fileURLWithPath: file(name + ".instrument")))
-        }
-        let json = """
-            {"version": 1, "board": "ref-tablet-a7", "devices": [{"name": "vm tablet"}],
-             "instrument": "dv_module.instrument", "decoy": "decoy_savings.instrument",
-             "recipients": ["\(identity.recipient.encoded)"],
-             "pins": {"enumerator": ["2468"], "duress": "1357"},
-             "lock": {"maxFailures": 10, "backoffSeconds": [0], "showAttemptsLeft": false, "autoLockSeconds": 600},
-             "quickExit": {"action": "hide", "onScreenControl": true,
-                           "button": {"code": 114, "presses": 3, "withinMilliseconds": 1500}, "chord": [], "decoyScreensIn": 2},
-             "checkpointEveryAnswers": 1}
-            """
         let board = try BoardProfile.load(named: "ref-tablet-a7", hardwareDirectory: packageRoot + "/Hardware")
-        let bundle = try ConfigBuilder.build(try ConfigFile.decode(Data(json.utf8)), baseDirectory: dir, key: signer,
-                                             kdf: KDFCost(iterations: 1, memoryKiB: 8), board: board).bundle
-        try Data(bundle).write(to: URL(fileURLWithPath: file("site.havencfg")))
+        let config = try SignedConfig(dir: dir.path, board: board)
+        let identity = config.identity
+        try KeyFiles.writeSecret(config.signer.secretFileText, to: file("provisioning.key"))
+        try KeyFiles.writeSecret(identity.encoded + "\n", to: file("research.agekey"))
+        try Data(config.bundle).write(to: URL(fileURLWithPath: file("site.havencfg")))
 
         // The enumerator's taps, as headless events: unlock, then N interviews.
         var events = [#"{"type":"pin","value":"2468"}"#]
