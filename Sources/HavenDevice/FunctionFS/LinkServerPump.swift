@@ -24,6 +24,9 @@ public final class LinkServerPump: DeviceLinkPump {
     public var responseDelayMilliseconds: UInt32 = 0
     /// Sessions reset so far (diagnostics).
     public private(set) var resets = 0
+    /// Bytes the server would not take although it had nothing to send
+    /// (cannot happen with a well-formed `LinkServer`; counted, not looped on).
+    public private(set) var bytesRefused = 0
     var lastByteAt: UInt64 = 0
 
     public init(server: LinkServer<DeviceHostLinkBackend>) {
@@ -47,7 +50,14 @@ public final class LinkServerPump: DeviceLinkPump {
             let taken = server.receive(UnsafeRawBufferPointer(rebasing: received[offset...]))
             offset += taken
             let sent = try flush(send)
-            if taken == 0 && !sent { break }  // cannot happen: full decoder + full output means output to send
+            if taken == 0 && !sent {
+                // A full decoder with a full output always has output to
+                // send; anything else would spin here: drop the rest and
+                // let the host's retry start clean (§3 of the protocol).
+                bytesRefused += received.count - offset
+                server.discardPartialInput()
+                break
+            }
         }
         _ = try flush(send)
     }
