@@ -97,7 +97,7 @@ struct FunctionFSVMTests {
             .replacingOccurrences(of: "\r", with: "")
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "VM scenario failed:\n\(text.suffix(4000))")
-        for step in ["devices (unprovisioned)", "provisioned", "interviews \(interviews)", "records waiting \(interviews)",
+        for step in ["block device initialized once", "devices (unprovisioned)", "provisioned", "interviews \(interviews)", "records waiting \(interviews)",
                      "unplugged mid-pull", "pulled after replug: \(interviews) records, \(interviews) distinct",
                      "ledger \(interviews) pull entries, \(interviews) records",
                      "nothing left on the device", "stopped"] {

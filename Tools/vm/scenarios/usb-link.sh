@@ -28,6 +28,23 @@ key=/haven/provisioning.key
 empty=/tmp/no-sims
 mkdir -p "$empty" /var/lib/haven  # the board profile's linux.secret lives there
 
+# A raw partition (a loop block device standing in for the board's eMMC
+# partition, zero-filled as a new one reads): a missing secret is refused
+# unless --initialize, which erases it to 0xFF and makes the secret once.
+dd if=/dev/zero of=/tmp/part.img bs=1048576 count=64 2>/dev/null || fail "partition image"
+losetup /dev/loop0 /tmp/part.img || fail "losetup"
+part() { haven-device --image /dev/loop0 --secret /tmp/part.secret --board ref-tablet-a7 \
+    --hardware /haven/Hardware --no-memory-lock --print-device-id "$@"; }
+part > /tmp/part.out 2>&1 && fail "a block device without a secret was used without --initialize"
+grep -q -- "--initialize" /tmp/part.out || { cat /tmp/part.out; fail "the refusal does not say --initialize"; }
+part_id=$(part --initialize) || fail "--initialize on the block device"
+[ "$(od -An -tx1 -N4 -j 4096 /dev/loop0 | tr -d ' ')" = "ffffffff" ] || fail "the partition was not erased"
+[ "$(part)" = "$part_id" ] || fail "the block device's id changed between starts"
+[ "$(part --initialize)" = "$part_id" ] || fail "--initialize with a secret present changed the device"
+losetup -d /dev/loop0
+rm -f /tmp/part.img /tmp/part.secret
+echo "SCENARIO-OK block device initialized once (id $part_id)"
+
 # The device id (from the secret made now) names the USB serial number.
 id=$(haven-device --image /tmp/tablet.img --board ref-tablet-a7 --hardware /haven/Hardware \
     --no-memory-lock --print-device-id) || fail "device id"
