@@ -77,7 +77,7 @@ let package = Package(
         .executableTarget(
             name: "haven-device",
             dependencies: [
-                "HavenDevice",
+                "HavenDevice", "HavenCore", "HavenSodium",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -91,7 +91,7 @@ let package = Package(
 
         .testTarget(name: "HavenCoreTests", dependencies: ["HavenCore", "HavenSodium", "CAllocCounter"]),
         .testTarget(name: "HavenSodiumTests", dependencies: ["HavenSodium", "HavenCore"]),
-        .testTarget(name: "HavenDeviceTests", dependencies: ["HavenDevice", "HavenCore", "HavenSodium"]),
+        .testTarget(name: "HavenDeviceTests", dependencies: ["HavenDevice", "HavenCore", "HavenSodium", "HavenHost"]),
         .testTarget(name: "HavenHostTests", dependencies: ["HavenHost", "HavenCore"]),
         // Runs the real haven-sim binary (headless pipes, a pseudo-terminal, kill -9, power cuts).
         .testTarget(name: "HavenSimTests", dependencies: ["HavenHost", "HavenDevice", "HavenCore", "HavenSodium"]),

@@ -14,9 +14,13 @@ import HavenCore
 ///   "ramBudgetBytes": 268435456,
 ///   "kdf": { "argon2Iterations": 3, "argon2MemoryKiB": 65536 },
 ///   "buttons": { "quickExit": "F12", "lock": "F11", "next": "Right", "previous": "Left", "select": "Enter" },
-///   "repeatCapacity": 50
+///   "repeatCapacity": 50,
+///   "linux": { "flash": "/dev/disk/by-partlabel/haven", "secret": "/var/lib/haven/device.secret",
+///              "input": ["/dev/input/by-path/platform-gpio-keys-event"] }
 /// }
 /// ```
+///
+/// `linux` is optional (Linux boards running haven-device only).
 public struct BoardProfile: Codable, Equatable, Sendable {
     /// Raw flash part (see `FlashGeometry` for the constraints).
     public struct FlashSpec: Codable, Equatable, Sendable {
@@ -72,6 +76,26 @@ public struct BoardProfile: Codable, Equatable, Sendable {
         }
     }
 
+    /// Where a Linux board keeps Haven's parts (haven-device). Optional:
+    /// absent on the simulator and MCU profiles.
+    public struct LinuxDevices: Codable, Equatable, Sendable {
+        /// The raw partition or MTD block device used as Haven's flash
+        /// (`--image` overrides it), e.g. `/dev/disk/by-partlabel/haven`.
+        public var flash: String?
+        /// The device secret file (default: `<flash>.secret`); on a board
+        /// with a secure element, where the unsealed secret is made available.
+        public var secret: String?
+        /// evdev devices to read buttons, keypad and touch from
+        /// (`/dev/input/by-path/...-event` names survive reordering).
+        public var input: [String]?
+
+        public init(flash: String? = nil, secret: String? = nil, input: [String]? = nil) {
+            self.flash = flash
+            self.secret = secret
+            self.input = input
+        }
+    }
+
     public var name: String
     public var description: String
     public var flash: FlashSpec
@@ -81,9 +105,12 @@ public struct BoardProfile: Codable, Equatable, Sendable {
     public var buttons: Buttons
     /// Maximum number of repeat-group instances an interview may create.
     public var repeatCapacity: Int
+    /// Linux device paths (haven-device); nil elsewhere.
+    public var linux: LinuxDevices?
 
     public init(name: String, description: String, flash: FlashSpec, ramBudgetBytes: Int,
-                kdf: KDFSpec, buttons: Buttons, repeatCapacity: Int) {
+                kdf: KDFSpec, buttons: Buttons, repeatCapacity: Int, linux: LinuxDevices? = nil) {
+        self.linux = linux
         self.name = name
         self.description = description
         self.flash = flash

@@ -2,11 +2,17 @@ import Glibc
 import HavenCore
 import HavenSodium
 
-/// The simulated device's persistent parts: the flash image (a file that
-/// outlives the process: a restart is a reboot) behind the power switch,
-/// and the device secret `<image>.secret` (0600, 32 CSPRNG bytes made at
-/// the first start; on hardware a secure element). Holds an exclusive lock
-/// on the secret file so two simulators never share one image.
+/// The device's persistent parts: the flash image (a file that outlives the
+/// process: a restart is a reboot; on a Linux board a raw partition or MTD
+/// block device) behind the power switch, and the device secret (default
+/// `<image>.secret`; 0600, 32 CSPRNG bytes made at the first start; on
+/// hardware a secure element unseals it). Holds an exclusive lock on the
+/// secret file so two runtimes never share one image.
+///
+/// A block device always exists, so "new" cannot mean "the image file was
+/// just created": there, a missing secret is refused unless `initialize`
+/// is set, which erases the whole partition (0xFF) before the new secret
+/// is used — a store written under another secret is never half-reused.
 public final class DeviceImage {
     public let path: String
     public let board: BoardProfile
@@ -25,16 +31,29 @@ public final class DeviceImage {
 
     public static let secretSize = 32
 
+    /// The device secret's path.
+    public let secretPath: String
+
     /// `powerCutAt`: tear the Nth flash program/erase and exit (see `PowerCutFlash`).
-    public init(path: String, board: BoardProfile, powerCutAt: Int? = nil) throws(DeviceRuntimeError) {
+    /// `secretPath`: default `<path>.secret`. `initialize`: a block device
+    /// without a secret is erased and gets a new one (first start of a board).
+    public init(path: String, board: BoardProfile, powerCutAt: Int? = nil,
+                secretPath: String? = nil, initialize: Bool = false) throws(DeviceRuntimeError) {
         self.path = path
         self.board = board
         let geometry: FlashGeometry
         do { geometry = try board.geometry() } catch { throw .board("\(error)") }
-        isNew = access(path, F_OK) != 0
-        let secretPath = path + ".secret"
+        var info = stat()
+        let isBlockDevice = stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFBLK
+        let secretPath = secretPath ?? path + ".secret"
+        self.secretPath = secretPath
         secret = SecretBuffer(capacity: Self.secretSize)
         let existed = access(secretPath, F_OK) == 0
+        if isBlockDevice && !existed && !initialize {
+            throw .secret(path: secretPath, reason: "missing for the block device \(path); on the first start of a board "
+                + "run haven-device --initialize once (it erases the partition)")
+        }
+        isNew = isBlockDevice ? !existed : access(path, F_OK) != 0
         lockFD = try Self.openSecretFD(secretPath, into: secret)
         // A secret made now for an image that already existed could never
         // open its store: refuse rather than lock the enumerator out.
@@ -49,6 +68,15 @@ public final class DeviceImage {
         } catch {
             _ = close(lockFD)
             throw .image("\(error)")
+        }
+        if isBlockDevice && isNew {
+            do throws(FlashError) {
+                for block in 0..<geometry.blockCount { try file.erase(block: block) }
+            } catch {
+                _ = close(lockFD)
+                _ = unlink(secretPath)
+                throw .image("erasing \(path) for a new device: \(error)")
+            }
         }
         var seed: UInt64 = 0
         withUnsafeMutableBytes(of: &seed) { Sodium.randomBytes($0) }
@@ -88,7 +116,7 @@ public final class DeviceImage {
         guard fd >= 0 else { throw .secret(path: path, reason: String(cString: strerror(errno))) }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             _ = close(fd)
-            throw .secret(path: path, reason: "another haven-sim is running on this image")
+            throw .secret(path: path, reason: "another haven-sim or haven-device is running on this image")
         }
         if created {
             Sodium.randomBytes(secret.bytes)

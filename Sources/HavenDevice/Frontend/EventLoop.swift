@@ -1,33 +1,35 @@
 import Glibc
 
-/// The simulator's single-threaded event loop: poll(2) on every registered
+/// The device's single-threaded event loop (haven-sim and haven-device): poll(2) on every registered
 /// descriptor (stdin, the resize pipe, and — once the link is plugged in —
 /// the link socket's descriptors) with a timer for auto-lock ticks.
 /// Adding an input source is one `add(fd:)` call; handlers may add and
 /// remove sources (a link listener adding an accepted connection).
-final class EventLoop {
-    typealias Handler = (_ fd: Int32, _ revents: Int16) -> Void
+public final class EventLoop {
+    public typealias Handler = (_ fd: Int32, _ revents: Int16) -> Void
 
     private var sources: [(fd: Int32, events: Int16, handler: Handler)] = []
     /// Milliseconds between timer calls.
-    var timerMilliseconds: Int32 = 1000
-    var onTimer: () -> Void = {}
+    public var timerMilliseconds: Int32 = 1000
+    public var onTimer: () -> Void = {}
     /// Called after every handler or timer run (front ends redraw here).
-    var afterEach: () -> Void = {}
-    private(set) var running = true
+    public var afterEach: () -> Void = {}
+    public private(set) var running = true
 
-    func add(fd: Int32, events: Int16 = Int16(POLLIN), _ handler: @escaping Handler) {
+    public init() {}
+
+    public func add(fd: Int32, events: Int16 = Int16(POLLIN), _ handler: @escaping Handler) {
         remove(fd: fd)
         sources.append((fd, events, handler))
     }
 
-    func remove(fd: Int32) {
+    public func remove(fd: Int32) {
         sources.removeAll { $0.fd == fd }
     }
 
-    func stop() { running = false }
+    public func stop() { running = false }
 
-    func run() {
+    public func run() {
         var nextTimer = now() + Int64(timerMilliseconds)
         while running {
             var fds = sources.map { pollfd(fd: $0.fd, events: $0.events, revents: 0) }
@@ -62,7 +64,7 @@ final class EventLoop {
 }
 
 /// Writes all of `bytes` to `fd` (retrying short writes and EINTR).
-func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
+public func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
     var done = 0
     while done < bytes.count {
         let n = write(fd, bytes.baseAddress! + done, bytes.count - done)

@@ -1,12 +1,11 @@
 import Glibc
 import HavenCore
-import HavenDevice
 
 /// The interactive front end: keys from the terminal become `SimEvent`s for
 /// the runtime, and the screen model is drawn after each (Docs/simulator.md
 /// §5 lists the keys). The answer being typed lives in `draft`, a fixed
 /// buffer wiped on every submit, every screen change and every quick exit.
-final class TerminalUI {
+public final class TerminalUI {
     let host: DeviceHost
     let loop: EventLoop
     let draft = SecretBuffer(capacity: 4096)
@@ -17,12 +16,12 @@ final class TerminalUI {
     var lastKind: ScreenModel.Kind?
     var lastBackoff: UInt64 = 0
 
-    init(host: DeviceHost, loop: EventLoop) {
+    public init(host: DeviceHost, loop: EventLoop) {
         self.host = host
         self.loop = loop
     }
 
-    func start() -> Bool {
+    public func start() -> Bool {
         guard Terminal.enter() else { return false }
         resizeFD = Terminal.resizePipe()
         if resizeFD >= 0 {
@@ -44,7 +43,7 @@ final class TerminalUI {
         return true
     }
 
-    func stop() {
+    public func stop() {
         draft.wipe()
         Terminal.restore()
     }
@@ -63,7 +62,7 @@ final class TerminalUI {
         redraw()
     }
 
-    func redraw() {
+    public func redraw() {
         let size = Terminal.size()
         screen.rows = size.rows
         screen.columns = size.columns

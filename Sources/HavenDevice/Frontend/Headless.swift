@@ -1,11 +1,10 @@
 import Glibc
-import HavenDevice
 
 /// Headless mode: one JSON event per line on stdin, one screen model JSON
 /// line on stdout after each (and one at start); ends at end of input.
 /// Docs/simulator.md §3–4. Input lines, parser scratch and output lines all
 /// live in fixed buffers wiped after every event.
-final class Headless {
+public final class Headless {
     let host: DeviceHost
     let loop: EventLoop
     let input = SecretBuffer(capacity: 256 * 1024)
@@ -14,12 +13,12 @@ final class Headless {
     /// A line longer than the input buffer is being skipped.
     var discarding = false
 
-    init(host: DeviceHost, loop: EventLoop) {
+    public init(host: DeviceHost, loop: EventLoop) {
         self.host = host
         self.loop = loop
     }
 
-    func start() {
+    public func start() {
         loop.add(fd: 0) { [unowned self] _, _ in self.readInput() }
         loop.onTimer = { [unowned self] in self.host.idleTick() }
         emit()

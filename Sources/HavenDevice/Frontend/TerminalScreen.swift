@@ -1,6 +1,5 @@
 import Glibc
 import HavenCore
-import HavenDevice
 
 /// Draws a `ScreenModel` as a tablet screen: a title bar, the text, the
 /// choices, the answer being typed, the validation message and a key help

@@ -103,8 +103,6 @@ enum Terminal {
     }
 }
 
-import HavenDevice
-
 /// A simulated power cut restores the terminal before the process ends.
 private func PowerCutFlash_setHook() {
     PowerCutFlash.beforePowerOff = { Terminal.restore() }
