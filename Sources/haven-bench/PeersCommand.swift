@@ -60,7 +60,11 @@ struct PeersCommand: ParsableCommand {
         let identity = AgeIdentity.generate()
 
         note("peers: Haven store on FileFlash (\(records) records)")
-        let haven = try PeerStores.haven(payloads, recipient: identity.recipient, board: profile, temporary: temporary)
+        let haven = try PeerStores.haven(payloads, recipient: identity.recipient, board: profile, temporary: temporary,
+                                         readahead: true)
+        note("peers: Haven store on FileFlash, readahead off (\(records) records)")
+        let havenRandom = try PeerStores.haven(payloads, recipient: identity.recipient, board: profile, temporary: temporary,
+                                               readahead: false)
         note("peers: SQLCipher, rollback journal")
         let sqlDelete = try PeerStores.sqlcipher(payloads, journal: "DELETE", temporary: temporary)
         note("peers: SQLCipher, WAL")
@@ -78,7 +82,7 @@ struct PeersCommand: ParsableCommand {
             code = try PeerCodeSize.measure(temporary: temporary)
         }
         let report = PeersReport(options: self, machine: machine, payloads: payloads,
-                                 rows: [haven, sqlDelete, sqlWAL, age], rss: rss, ram: ram, code: code)
+                                 rows: [haven, havenRandom, sqlDelete, sqlWAL, age], rss: rss, ram: ram, code: code)
         print(markdown ? report.markdown() : report.text())
     }
 }
@@ -180,8 +184,14 @@ enum PeerStores {
     /// Seal (age v1 to one X25519 recipient, `u8 type ‖ age file`, as the
     /// safety layer's FinishedInterviewSealer does) + append on a FileFlash
     /// with the board's geometry (append returns once fsynced).
+    ///
+    /// `readahead: false` sets POSIX_FADV_RANDOM on the image's descriptor
+    /// (found through /proc/self/fd): FileFlash reads a range before
+    /// programming it (the erased check), and with readahead on, this
+    /// kernel caches the image in large folios, so the 512-byte program
+    /// dirties (and the fsync writes back) a whole folio — up to 1 MiB.
     static func haven(_ payloads: [[UInt8]], recipient: AgeRecipient, board: BoardProfile,
-                      temporary: TemporaryFiles) throws -> PeerRow {
+                      temporary: TemporaryFiles, readahead: Bool) throws -> PeerRow {
         let unit = board.flash.programUnit
         let blockSize = board.flash.eraseBlockSize
         let total = payloads.reduce(0) { $0 + $1.count + 400 + 4 * unit }
@@ -189,6 +199,11 @@ enum PeerStores {
         let geometry = try FlashGeometry(programUnit: unit, eraseBlockSize: blockSize, blockCount: blocks)
         let path = temporary.path("peers-haven.img")
         let file = try FileFlash(path: path, geometry: geometry, create: true)
+        if !readahead {
+            guard let fd = descriptor(of: path) else { throw BenchError.failed("image descriptor not found") }
+            let r = posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM)
+            guard r == 0 else { throw BenchError.system("posix_fadvise", r) }
+        }
         unlink(path)
         defer { file.close() }
         let flash = CountingFlash(file)
@@ -218,12 +233,23 @@ enum PeerStores {
         let io = procWriteBytes() - ioBefore
         let n = Double(payloads.count)
         let erases = flash.erases - erasesBefore
-        return PeerRow(system: "Haven", how: "age seal + LogStore.append on FileFlash (fsync per append)",
+        return PeerRow(system: readahead ? "Haven" : "Haven, readahead off",
+                       how: "age seal + LogStore.append on FileFlash (fsync per append)" + (readahead ? "" : ", POSIX_FADV_RANDOM on the image"),
                        seconds: seconds, records: payloads.count, payloadBytes: payloads.reduce(0) { $0 + $1.count },
                        logicalPerRecord: Double(flash.programmed - programmedBefore) / n,
                        storagePerRecord: Double(flash.pageBytes - pagesBefore) / n,
                        note: "\(unit)-B units, \(blockSize / 1024) KiB blocks; \(erases) block erases; storage = 4 KiB pages "
                            + "dirtied per fsync; kernel write_bytes on the image file: \(grouped(Double(io) / n)) B/record")
+    }
+
+    /// The descriptor this process has open on `path`.
+    static func descriptor(of path: String) -> Int32? {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        for name in names {
+            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + name),
+               target == path, let fd = Int32(name) { return fd }
+        }
+        return nil
     }
 
     /// One `sqlcipher` process kept open on a pipe; PRAGMA key, synchronous

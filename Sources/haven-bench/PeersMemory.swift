@@ -198,7 +198,7 @@ struct PeerCodeSize {
             guard p.terminationStatus == 0 else { throw BenchError.failed("Embedded build of HavenCore failed") }
             let out = try runCapture(tool, [object]).split(separator: "\n")
             guard out.count >= 2 else { throw BenchError.failed("llvm-size output") }
-            let n = out[1].split(separator: " ", omittingEmptySubsequences: true).prefix(3).map { Int($0) ?? 0 }
+            let n = out[1].split(whereSeparator: { $0 == " " || $0 == "\t" }).prefix(3).map { Int($0) ?? 0 }
             return (n[0], n[1], n[2])
         }
         let plain = try build(core, extra: [], name: "core-armv7em.o")
