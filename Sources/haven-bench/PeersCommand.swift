@@ -29,6 +29,9 @@ struct PeersCommand: ParsableCommand {
     @Option(help: "Records stored per system.")
     var records = 300
 
+    @Option(help: "Rounds of the store comparison (the systems take turns); medians are reported.")
+    var repetitions = 3
+
     @Option(help: "Folder for temporary files (default: $TMPDIR or /tmp).")
     var tmpDir: String?
 
@@ -49,6 +52,7 @@ struct PeersCommand: ParsableCommand {
 
     func validate() throws {
         guard records >= 10 else { throw ValidationError("--records must be at least 10") }
+        guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
     }
 
     func run() throws {
@@ -59,18 +63,27 @@ struct PeersCommand: ParsableCommand {
         let payloads = PeerRecords.make(count: records)
         let identity = AgeIdentity.generate()
 
-        note("peers: Haven store on FileFlash (\(records) records)")
-        let haven = try PeerStores.haven(payloads, recipient: identity.recipient, board: profile, temporary: temporary,
-                                         readahead: true)
-        note("peers: Haven store on FileFlash, readahead off (\(records) records)")
-        let havenRandom = try PeerStores.haven(payloads, recipient: identity.recipient, board: profile, temporary: temporary,
-                                               readahead: false)
-        note("peers: SQLCipher, rollback journal")
-        let sqlDelete = try PeerStores.sqlcipher(payloads, journal: "DELETE", temporary: temporary)
-        note("peers: SQLCipher, WAL")
-        let sqlWAL = try PeerStores.sqlcipher(payloads, journal: "WAL", temporary: temporary)
-        note("peers: age CLI, one file per record")
-        let age = try PeerStores.ageCLI(payloads, recipient: identity.recipient, temporary: temporary)
+        // The systems take turns, `repetitions` rounds, so that a burst of
+        // other disk activity on the machine does not fall on one system
+        // only; each round starts on fresh files. Medians by rate.
+        var rounds: [[PeerRow]] = []
+        for round in 1...repetitions {
+            note("peers: round \(round)/\(repetitions): Haven, Haven (readahead off), SQLCipher DELETE, SQLCipher WAL, age CLI")
+            rounds.append([
+                try PeerStores.haven(payloads, recipient: identity.recipient, board: profile, temporary: temporary, readahead: true),
+                try PeerStores.haven(payloads, recipient: identity.recipient, board: profile, temporary: temporary, readahead: false),
+                try PeerStores.sqlcipher(payloads, journal: "DELETE", temporary: temporary),
+                try PeerStores.sqlcipher(payloads, journal: "WAL", temporary: temporary),
+                try PeerStores.ageCLI(payloads, recipient: identity.recipient, temporary: temporary),
+            ])
+        }
+        let rows = (0..<rounds[0].count).map { i -> PeerRow in
+            var sample = rounds.map { $0[i] }.sorted { $0.rate < $1.rate }
+            var row = sample[sample.count / 2]
+            row.spread = "\(grouped(sample.first!.rate))–\(grouped(sample.last!.rate))"
+            sample.removeAll()
+            return row
+        }
 
         note("peers: haven-sim through large_500 (peak RSS)")
         let rss = try PeerMemory.simPeakRSS(fixtures: fixtures, hardware: hardware, temporary: temporary)
@@ -82,7 +95,7 @@ struct PeersCommand: ParsableCommand {
             code = try PeerCodeSize.measure(temporary: temporary)
         }
         let report = PeersReport(options: self, machine: machine, payloads: payloads,
-                                 rows: [haven, havenRandom, sqlDelete, sqlWAL, age], rss: rss, ram: ram, code: code)
+                                 rows: rows, rss: rss, ram: ram, code: code)
         print(markdown ? report.markdown() : report.text())
     }
 }
@@ -126,6 +139,8 @@ struct PeerRow {
     /// behalf of the process: whole pages), per record.
     var storagePerRecord: Double
     var note: String
+    /// Lowest–highest rate over the rounds.
+    var spread = ""
 
     var rate: Double { Double(records) / seconds }
 }
@@ -186,10 +201,11 @@ enum PeerStores {
     /// with the board's geometry (append returns once fsynced).
     ///
     /// `readahead: false` sets POSIX_FADV_RANDOM on the image's descriptor
-    /// (found through /proc/self/fd): FileFlash reads a range before
-    /// programming it (the erased check), and with readahead on, this
-    /// kernel caches the image in large folios, so the 512-byte program
-    /// dirties (and the fsync writes back) a whole folio — up to 1 MiB.
+    /// (found through /proc/self/fd), a control: the kernel's write_bytes
+    /// for the image file is about 1 MiB per append either way (the image
+    /// is cached in large folios and a dirtied folio is counted whole), so
+    /// the Haven storage figure is the 4 KiB pages the appends dirty
+    /// between fsyncs, counted by `CountingFlash`.
     static func haven(_ payloads: [[UInt8]], recipient: AgeRecipient, board: BoardProfile,
                       temporary: TemporaryFiles, readahead: Bool) throws -> PeerRow {
         let unit = board.flash.programUnit

@@ -15,7 +15,8 @@ struct PeersReport {
                       rightAligned: [false, false, false, true, true, false])
         let haven = rows[0]
         for r in rows {
-            t.add(["records/s", r.system, r.how, grouped(r.rate), fixed(r.rate / haven.rate, 3) + "×", r.note])
+            t.add(["records/s (median of \(options.repetitions) rounds; range \(r.spread))", r.system, r.how, grouped(r.rate),
+                   fixed(r.rate / haven.rate, 3) + "×", r.note])
         }
         for r in rows {
             t.add(["bytes written per record (logical)", r.system, "", grouped(r.logicalPerRecord),
@@ -23,7 +24,7 @@ struct PeersReport {
                    "write amplification " + fixed(r.logicalPerRecord / (Double(r.payloadBytes) / Double(r.records)), 2)])
         }
         for r in rows {
-            t.add(["bytes to storage per record (write_bytes)", r.system, "", grouped(r.storagePerRecord),
+            t.add(["bytes to storage per record", r.system, "", grouped(r.storagePerRecord),
                    fixed(r.storagePerRecord / max(haven.storagePerRecord, 1), 2) + "×",
                    "write amplification " + fixed(r.storagePerRecord / (Double(r.payloadBytes) / Double(r.records)), 2)])
         }
@@ -69,7 +70,8 @@ struct PeersReport {
         - Haven: `AgeSealer` to one X25519 recipient (`u8 type ‖ age file`, as FinishedInterviewSealer) then `LogStore.append` on a `FileFlash` with the \(options.board) geometry (append returns after fsync). Logical bytes = bytes programmed (fragments with both header copies, block headers, anchors), counted by a wrapping Flash.
         - SQLCipher: one `sqlcipher -batch` process on a pipe; `PRAGMA key` (raw 256-bit key), `synchronous=FULL`; one `INSERT` per record in autocommit (BEGIN/COMMIT each), the next line of output (a `SELECT`) marks the commit's return. Logical bytes = growth of the database files (main + journal/WAL); the rollback journal is deleted after each commit, so its writes show only in write_bytes.
         - age: one `age -r RECIPIENT -o FILE` process per record fed on stdin, then `fsync` of the file, directory fsynced at the end.
-        - write_bytes: /proc/PID/io `write_bytes` delta (bytes the process dirtied for the block layer, in whole pages) — self for Haven, the sqlcipher child while it is alive, `getrusage(RUSAGE_CHILDREN).ru_oublock × 512` for the age children. Not counted for anyone: ext4's journal (jbd2) and metadata written by the kernel.
+        - Haven's storage bytes: the 4 KiB pages its programs and erases dirty between two fsyncs (a page-cache model, counted by a wrapping Flash). The kernel's `write_bytes` for the image file is shown in the notes: about 1 MiB per append, with or without readahead (the second Haven row sets POSIX_FADV_RANDOM as a control) — this kernel caches the image in large folios and counts a dirtied folio whole; at 5,000+ appends/s that would be over 5 GB/s, more than the disk does, so it is accounting, not I/O.
+        - write_bytes (the other systems): /proc/PID/io `write_bytes` delta (bytes the process dirtied for the block layer, in whole pages) — the sqlcipher child while it is alive, `getrusage(RUSAGE_CHILDREN).ru_oublock × 512` for the age children. Not counted for anyone: ext4's journal (jbd2) and metadata written by the kernel.
         - Peak RSS: `haven-sim --headless` (development set-up, Argon2id 8 KiB so the board's 64 MiB KDF does not mask the interview) through all of `large_500`, VmHWM from /proc/PID/status.
         - Static RAM: live heap growth (glibc `mallinfo2().uordblks`) around what the device allocates once, on x86-64 (pointers are 8 bytes here, 4 on armv7: the slot tables would be a little smaller on the board).
         - Code size: `swiftc -target armv7em-none-none-eabi -enable-experimental-feature Embedded -wmo -Osize` over Sources/HavenCore (as Tools/embedded-check), `llvm-size`.

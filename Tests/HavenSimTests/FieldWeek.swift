@@ -394,7 +394,7 @@ final class FieldWeek {
         _ = try Provisioner(bundle: try bundle(version: 1, action: quickExitAction), keyPair: d.signer.keyPair,
                             ledger: nil, operatorName: "soak").provision(client: try d.client())
         var nextPull = 3 + Int(rng.next() % 10)
-        var nextConfig = max(5, interviews / 3) + Int(rng.next() % 5)
+        var nextConfig = 15 + Int(rng.next() % 25)
         for i in 0..<interviews {
             let e = makeAnswers(i)
             try interview(e)
@@ -407,7 +407,7 @@ final class FieldWeek {
             }
             if nextConfig == 0 {
                 try updateConfig()
-                nextConfig = max(5, interviews / 3) + Int(rng.next() % 5)
+                nextConfig = 15 + Int(rng.next() % 25)
             }
         }
         // End of the week: disarm, pull everything.
