@@ -541,7 +541,8 @@ final class FieldWeek {
         lines.append("  each finished interview exported exactly once, \(v.checkedValues) values compared with what was typed")
         lines.append("  nothing left waiting on the device; ledger pull count = finished interviews")
         lines.append("  wear over \(v.wear.blocks) ring blocks: erases min \(v.wear.min), max \(v.wear.max), mean \(String(format: "%.2f", v.wear.mean)), total \(v.wear.total), never erased \(v.wear.neverErased)")
-        lines.append("  records left in the store unretired: \(v.wear.unretired.sorted { $0.key < $1.key }.map { "type \($0.key): \($0.value)" }.joined(separator: ", "))")
+        lines.append("  records left in the store unretired: " + (v.wear.unretired.isEmpty ? "none"
+            : v.wear.unretired.sorted { $0.key < $1.key }.map { "type \($0.key): \($0.value)" }.joined(separator: ", ")))
         lines.append("  erase counts per ring block: \(v.wear.counts.map(String.init).joined(separator: " "))")
         lines.append(v.problems.isEmpty ? "Result: PASS" : "Result: FAIL\n  " + v.problems.prefix(30).joined(separator: "\n  "))
         return lines.joined(separator: "\n")
