@@ -69,12 +69,17 @@ struct PeersCommand: ParsableCommand {
         var rounds: [[PeerRow]] = []
         for round in 1...repetitions {
             note("peers: round \(round)/\(repetitions): Haven, Haven (readahead off), SQLCipher DELETE, SQLCipher WAL, age CLI")
+            func disk(_ row: PeerRow) -> PeerRow {
+                var r = row
+                r.diskPerRecord = Double(PeerStores.lastDiskBytes) / Double(row.records)
+                return r
+            }
             rounds.append([
-                try PeerStores.haven(payloads, recipient: identity.recipient, board: profile, temporary: temporary, readahead: true),
-                try PeerStores.haven(payloads, recipient: identity.recipient, board: profile, temporary: temporary, readahead: false),
-                try PeerStores.sqlcipher(payloads, journal: "DELETE", temporary: temporary),
-                try PeerStores.sqlcipher(payloads, journal: "WAL", temporary: temporary),
-                try PeerStores.ageCLI(payloads, recipient: identity.recipient, temporary: temporary),
+                disk(try PeerStores.haven(payloads, recipient: identity.recipient, board: profile, temporary: temporary, readahead: true)),
+                disk(try PeerStores.haven(payloads, recipient: identity.recipient, board: profile, temporary: temporary, readahead: false)),
+                disk(try PeerStores.sqlcipher(payloads, journal: "DELETE", temporary: temporary)),
+                disk(try PeerStores.sqlcipher(payloads, journal: "WAL", temporary: temporary)),
+                disk(try PeerStores.ageCLI(payloads, recipient: identity.recipient, temporary: temporary)),
             ])
         }
         let rows = (0..<rounds[0].count).map { i -> PeerRow in
@@ -139,6 +144,8 @@ struct PeerRow {
     /// behalf of the process: whole pages), per record.
     var storagePerRecord: Double
     var note: String
+    /// Disk bytes written during the run (system-wide), per record.
+    var diskPerRecord: Double = 0
     /// Lowest–highest rate over the rounds.
     var spread = ""
 
@@ -152,6 +159,21 @@ func procWriteBytes(_ pid: String = "self") -> Int {
         return Int(line.split(separator: " ").last ?? "0") ?? 0
     }
     return 0
+}
+
+/// Bytes written to the disk holding `path` since boot (sectors written in
+/// /sys/block/DEV/stat × 512): system-wide, so other processes' writes
+/// count too; a cross-check of the per-process figures.
+func diskBytesWritten(for path: String) -> Int {
+    var st = stat()
+    guard stat(path, &st) == 0 else { return 0 }
+    let major = (st.st_dev >> 8) & 0xfff, minor = (st.st_dev & 0xff) | ((st.st_dev >> 12) & 0xfff00)
+    guard let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "/sys/dev/block/\(major):\(minor)") else { return 0 }
+    _ = link  // a partition's own stat counts its writes: what we want
+    guard let text = try? String(contentsOfFile: "/sys/dev/block/\(major):\(minor)/stat", encoding: .utf8) else { return 0 }
+    let fields = text.split(separator: " ", omittingEmptySubsequences: true)
+    guard fields.count > 6, let sectors = Int(fields[6]) else { return 0 }
+    return sectors * 512
 }
 
 /// Bytes written by waited-for children (ru_oublock is write_bytes / 512).
@@ -196,6 +218,16 @@ final class CountingFlash<Inner: Flash>: Flash {
 }
 
 enum PeerStores {
+    /// Disk bytes written (system-wide) during the last timed run.
+    nonisolated(unsafe) static var lastDiskBytes = 0
+
+    static func timedWithDisk(_ directory: String, _ body: () throws -> Void) rethrows -> Double {
+        let before = diskBytesWritten(for: directory)
+        let seconds = try timed(body)
+        lastDiskBytes = diskBytesWritten(for: directory) - before
+        return seconds
+    }
+
     /// Seal (age v1 to one X25519 recipient, `u8 type ‖ age file`, as the
     /// safety layer's FinishedInterviewSealer does) + append on a FileFlash
     /// with the board's geometry (append returns once fsynced).
@@ -232,7 +264,7 @@ enum PeerStores {
         let pagesBefore = flash.pageBytes
         let erasesBefore = flash.erases
         let ioBefore = procWriteBytes()
-        let seconds = try timed {
+        let seconds = try timedWithDisk(temporary.directory) {
             for payload in payloads {
                 try output.withUnsafeMutableBytes { out in
                     try payload.withUnsafeBytes { plain in
@@ -293,7 +325,7 @@ enum PeerStores {
         }
         let sizeBefore = directorySize(dir)
         let ioBefore = procWriteBytes(String(child.pid))
-        let seconds = try timed {
+        let seconds = try timedWithDisk(temporary.directory) {
             for (i, statement) in statements.enumerated() {
                 try child.send(statement)
                 guard try child.readLine() == String(i) else { throw BenchError.failed("sqlcipher: no reply to insert \(i)") }
@@ -318,7 +350,7 @@ enum PeerStores {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let ioBefore = childrenWriteBytes() + procWriteBytes()
         var logical = 0
-        let seconds = try timed {
+        let seconds = try timedWithDisk(temporary.directory) {
             for (i, payload) in payloads.enumerated() {
                 let path = "\(dir)/record-\(i).age"
                 let p = Process()
