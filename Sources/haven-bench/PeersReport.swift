@@ -66,8 +66,10 @@ struct PeersReport {
         Command (from the repository root):
 
         ```sh
-        swift build -c release && .build/release/haven-bench peers --markdown
+        swift build -c release -Xswiftc -Xfrontend -Xswiftc -sil-verify-none && .build/release/haven-bench peers --markdown
         ```
+
+        (`-sil-verify-none`: Swift 6.3.1 crashes in SIL verification on HavenDevice's SimEventReader.swift in release builds without it.)
 
         - Machine: \(machine.summary).
         - Records: \(sizes), random bytes (sealed data and encrypted pages do not compress); every system stores the same records, one durable write per record, in the same run.
