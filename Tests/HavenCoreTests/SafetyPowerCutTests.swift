@@ -63,6 +63,86 @@ import Testing
         #expect(earlier >= 1)  // a cut before the checkpoint's commit
     }
 
+    /// Cut at every program and erase of a hide, then reboot and unlock:
+    /// exactly one checkpoint is left owed (the one resumed). A cut between
+    /// the new checkpoint's append and the retirement of the one it
+    /// supersedes used to leave the old one unretired for good — the link
+    /// never lists checkpoints, so nothing could acknowledge it and it
+    /// pinned the log's tail (found by the field-week soak).
+    @Test func noDeadCheckpointIsLeftOwedAfterAnUnlock() throws {
+        let policy = try SafetyDevice.policy(checkpointEvery: 100)
+        let (probeRAM, probeDevice, _) = try prepared(policy)
+        let probeFlash = FaultInjectingFlash(probeRAM)
+        let probe = try probeDevice.controller(probeFlash, policy: policy, clock: ManualClock())
+        try probe.unlock(SafetyDevice.pin)
+        let start = probeFlash.operations
+        probe.handle(InputEvent(.quickExitControl, at: 0))
+        let total = probeFlash.operations - start
+        for cut in 1...total {
+            let (ram, device, _) = try prepared(policy)
+            let flash = FaultInjectingFlash(ram)
+            let clock = ManualClock()
+            let c: Faulty = try device.controller(flash, policy: policy, clock: clock)
+            try c.unlock(SafetyDevice.pin)
+            try c.withInterview { iv throws(InterviewError) in try iv.answerText(Secrets.notes) }
+            flash.powerCutAt = flash.operations + cut
+            _ = c.handle(InputEvent(.quickExitControl, at: clock.now))
+            let rebooted = try device.controller(ram, policy: policy, clock: ManualClock())
+            #expect(try rebooted.unlock(SafetyDevice.pin) == .unlocked, "cut \(cut)")
+            let store = try #require(rebooted.store)
+            var cursor = try store.makeCursor()
+            var checkpoints = 0
+            while let entry = try store.next(&cursor) {
+                guard case .record(let id, _) = entry, !store.isPulled(id) else { continue }
+                if try store.read(id).first == SafetyRecordType.checkpoint.rawValue { checkpoints += 1 }
+            }
+            #expect(checkpoints == 1, "cut \(cut): \(checkpoints) checkpoints owed")
+        }
+        // Finishing: the sealed record appended, then the header move and the
+        // retirement of the interview's checkpoints; after a cut anywhere,
+        // either the interview is resumed (one checkpoint owed) or it is
+        // sealed (none owed).
+        let finishing = try SafetyDevice.policy(checkpointEvery: 2)
+        func ready() throws -> (RAMFlash, SafetyDevice) {
+            let ram = RAMFlash(geometry: TestGeometry.smallNOR)
+            let device = try SafetyDevice.provision(ram)
+            let c = try device.controller(ram, policy: finishing, clock: ManualClock())
+            try c.unlock(SafetyDevice.pin)
+            try c.typeSecrets(notes: true)
+            #expect(c.withInterviewOutcome { $0.next() } == .moved)
+            c.lock()
+            return (ram, device)
+        }
+        let (finishRAM, finishDevice) = try ready()
+        let finishFlash = FaultInjectingFlash(finishRAM)
+        let finisher = try finishDevice.controller(finishFlash, policy: finishing, clock: ManualClock())
+        try finisher.unlock(SafetyDevice.pin)
+        let before = finishFlash.operations
+        _ = try finisher.finalizeInterview()
+        for cut in 1...(finishFlash.operations - before) {
+            let (ram, device) = try ready()
+            let flash = FaultInjectingFlash(ram)
+            let c: Faulty = try device.controller(flash, policy: finishing, clock: ManualClock())
+            try c.unlock(SafetyDevice.pin)
+            flash.powerCutAt = flash.operations + cut
+            _ = try? c.finalizeInterview()
+            let rebooted = try device.controller(ram, policy: finishing, clock: ManualClock())
+            #expect(try rebooted.unlock(SafetyDevice.pin) == .unlocked, "cut \(cut)")
+            let store = try #require(rebooted.store)
+            var cursor = try store.makeCursor()
+            var checkpoints = 0
+            while let entry = try store.next(&cursor) {
+                guard case .record(let id, _) = entry, !store.isPulled(id) else { continue }
+                if try store.read(id).first == SafetyRecordType.checkpoint.rawValue { checkpoints += 1 }
+            }
+            if case .interview = rebooted.screen {
+                #expect(checkpoints == 1, "finishing, cut \(cut): resumed with \(checkpoints) checkpoints owed")
+            } else {
+                #expect(checkpoints == 0, "finishing, cut \(cut): sealed with \(checkpoints) dead checkpoints owed")
+            }
+        }
+    }
+
     /// Cut at every program and erase of finishing: after a reboot the PIN
     /// gives either the interview to finish again (nothing sealed) or the
     /// home screen with exactly one sealed record — never both, never a

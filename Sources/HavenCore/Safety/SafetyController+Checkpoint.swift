@@ -97,4 +97,46 @@ extension SafetyController {
         checkpointRevision = real.answerRevision
         return true
     }
+
+    /// At unlock: retires every checkpoint record still owed except `keep`
+    /// (the one resumed, 0 for none). Only the newest unretired record can
+    /// ever be resumed, so any other checkpoint is dead: one left behind by a
+    /// power cut between a checkpoint's append and the retirement of the one
+    /// it superseded, or one whose epoch has moved on. The link never lists
+    /// checkpoints, so no host can acknowledge them: without this they would
+    /// pin the log's tail for good and, once the ring wraps, the store would
+    /// stay full whatever is pulled (found by the field-week soak, issue 8).
+    ///
+    /// Walks the records not yet pulled (reading each one's type byte) and
+    /// retires at most `deadCheckpointBatch` per unlock (a fixed stack list;
+    /// the next unlock takes the rest). Never throws; allocates nothing.
+    func retireDeadCheckpoints(_ store: LogStore<F, C>, keep: UInt64) {
+        let record = memory.record
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: Self.deadCheckpointBatch) { dead in
+            var count = 0
+            do throws(StoreError) {
+                var cursor = try store.makeCursor()
+                while count < dead.count, let entry = try store.next(&cursor) {
+                    guard case .record(let id, let length) = entry, id != keep, length >= 1, length <= record.count,
+                          !store.isPulled(id) else { continue }
+                    let n = try store.read(id, into: record)
+                    let type = record[0]
+                    C.zeroize(record.slice(0, n))
+                    if type == SafetyRecordType.checkpoint.rawValue {
+                        dead[count] = id
+                        count += 1
+                    }
+                }
+            } catch {
+                noteStoreError(error)
+            }
+            var i = 0
+            while i < count {
+                retire(dead[i], dead[i] &+ 1)
+                i += 1
+            }
+        }
+    }
+
+    static var deadCheckpointBatch: Int { 32 }
 }

@@ -93,6 +93,7 @@ extension SafetyController {
         // …and of the one the next checkpoints go under.
         CheckpointCodec<C>.deriveWrapKey(dataKey: UnsafeRawBufferPointer(memory.dataKey), epoch: mounted.checkpointEpoch,
                                          into: memory.wrapKey)
+        retireDeadCheckpoints(mounted, keep: resumed ? checkpointFirst : 0)
         liveSuperblock = mounted.liveSuperblock
         failures = 0
         nextAttemptAt = 0
