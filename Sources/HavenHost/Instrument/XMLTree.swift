@@ -86,6 +86,14 @@ enum XMLTree {
             throw FormError(question: nil, construct: "XML", line: 1,
                             message: "\(sourceName) is empty; expected an XForm (XML)")
         }
+        // corelibs XMLParser traps (a Swift runtime failure in its libxml2
+        // glue, _NSXMLParserStartElementNs) when an element name is not valid
+        // UTF-8, so bytes that are not UTF-8 never reach it. XForms are UTF-8
+        // (found by Tools/fuzz xform; input kept in Tools/fuzzing/regressions).
+        if let badLine = lineOfInvalidUTF8(in: data) {
+            throw FormError(question: nil, construct: "XML", line: badLine,
+                            message: "\(sourceName) is not valid UTF-8 (line \(badLine)); XForms are UTF-8")
+        }
         if let dtdLine = lineOf(pattern: Array("<!DOCTYPE".utf8), in: data) {
             throw FormError(question: nil, construct: "<!DOCTYPE>", line: dtdLine,
                             message: "\(sourceName) declares a DTD; XForms have none and Haven refuses them")
@@ -136,6 +144,22 @@ enum XMLTree {
             i += 1
         }
         return nil
+    }
+
+    /// The line of the first byte sequence that is not UTF-8, or nil.
+    private static func lineOfInvalidUTF8(in data: Data) -> Int? {
+        let bytes = [UInt8](data)
+        if String(validating: bytes, as: UTF8.self) != nil { return nil }
+        var line = 1
+        var decoder = UTF8()
+        var iterator = bytes.makeIterator()
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar): if scalar == "\n" { line += 1 }
+            case .emptyInput: return nil
+            case .error: return line
+            }
+        }
     }
 
     /// libxml2 error codes as XMLParser passes them on (the common ones).
