@@ -17,6 +17,7 @@ struct HavenBench: ParsableCommand {
             InterviewCommand.self,
             SafetyCommand.self,
             LinkCommand.self,
+            FuzzSeedsCommand.self,
         ],
         defaultSubcommand: StoreCommand.self
     )

@@ -1,13 +1,14 @@
 // Fuzz target: the device side of the link — FrameDecoder and LinkServer
 // with every request handler — over an in-memory backend (records, a
-// pinned key, config staging). The first input byte picks the mode:
-//  - even: the rest is a raw byte stream, fed in chunks whose sizes come
-//    from the stream itself (resynchronisation, partial frames, bad CRCs);
-//  - odd: the rest is a script of frames, each `type, flags, seq (2),
-//    length (2), payload`, sealed here with a correct CRC so mutations reach
-//    the request decoders. Bit 1 set: the session first authenticates
-//    (identify + a signature FuzzSuite accepts), so the record, config,
-//    time and erase handlers are reachable.
+// pinned key, config staging). The first input byte holds flags:
+//  - bit 0: every frame found in the rest is re-sealed (length clamped,
+//    header check and CRC recomputed), so mutations of real requests reach
+//    the request decoders instead of stopping at the CRC;
+//  - bit 1: the session first authenticates (identify + a signature
+//    FuzzSuite accepts), so the record, config, time and erase handlers
+//    are reachable;
+//  - bit 2: the backend has no pinned key (trust on first use).
+// The rest is the host's byte stream, fed in chunks of varying sizes.
 // Everything the server writes must be well-formed response frames, and
 // the server must always make progress.
 import HavenCore
@@ -84,28 +85,26 @@ public func fuzzLinkServer(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     backend.pinned = mode & 4 == 0
     let server = LinkServer(backend: backend, configCapacity: 16 * 1024)
     responses.reset()
-    if mode & 1 == 0 {
-        while r.remaining > 0 {
-            let chunk = r.take(1 + Int(r.u8()) * 4)
-            feed(server, chunk)
-        }
-        return 0
-    }
     if mode & 2 != 0 {
         feed(server, fuzzFrame(type: LinkMessageType.identify.rawValue, seq: 1, flags: 0, payload: [], crc: crc))
         var auth = [UInt8](repeating: FuzzSuite.forgedSignatureByte, count: 64)
         if !backend.pinned { auth += [UInt8](repeating: 0x42, count: 32) }
         feed(server, fuzzFrame(type: LinkMessageType.authenticate.rawValue, seq: 2, flags: 0,
                                payload: [backend.pinned ? 0 : 1, 0, 0, 0] + auth, crc: crc))
+        if !server.isAuthenticated { fatalError("the forged authentication was refused") }
     }
-    while r.remaining > 0 {
-        let type = r.u8()
-        let flags = r.u8()
-        let seq = r.u16()
-        let length = Int(r.u16()) % (LinkFrame.maxPayload + 64)
-        let payload = r.take(length)
-        let version: UInt8 = flags & 0x80 != 0 ? 2 : 1
-        feed(server, fuzzFrame(type: type, seq: seq, flags: flags & 0x7F, payload: payload, crc: crc, version: version))
+    var stream = r.rest()
+    if mode & 1 != 0 { fuzzResealFrames(&stream, crc: crc) }
+    // Chunk sizes cycle through what transports deliver: single bytes, USB
+    // packets, whole frames and more.
+    let sizes = [1, 512, 7, 64, 9000, 3, 100_000]
+    var at = 0
+    var k = Int(mode >> 3)
+    while at < stream.count {
+        let n = min(sizes[k % sizes.count], stream.count - at)
+        feed(server, Array(stream[at..<(at + n)]))
+        at += n
+        k += 1
     }
     return 0
 }
