@@ -19,19 +19,45 @@ import Testing
         return try names.map { ($0, [UInt8](try Data(contentsOf: dir.appendingPathComponent($0)))) }
     }
 
-    /// corelibs XMLParser trapped in _NSXMLParserStartElementNs on an
-    /// element name that is not UTF-8: the importer now refuses non-UTF-8
-    /// bytes before the parser sees them.
+    /// What each kept XForm input must now give: the construct of its FormError.
+    /// - invalid-utf8-element-name: corelibs XMLParser trapped in
+    ///   _NSXMLParserStartElementNs on a non-UTF-8 element name; the importer
+    ///   refuses non-UTF-8 bytes before the parser sees them.
+    /// - default-not-a-valid-answer: a select default naming no choice
+    ///   compiled, and the core refused the instrument (`badDefault`); the
+    ///   compiler now decodes its output with the core's reader.
+    static let xformExpectations = ["invalid-utf8-element-name.xml": "XML", "default-not-a-valid-answer.xml": "default value"]
+
     @Test func xformInputsAreRefusedWithATypedError() throws {
         let inputs = try Self.inputs("xform")
-        #expect(!inputs.isEmpty)
+        #expect(Set(inputs.map(\.name)) == Set(Self.xformExpectations.keys))
         for input in inputs {
             let error = #expect(throws: FormError.self, "\(input.name)") {
                 _ = try FormCompiler.compile(xml: Data(input.bytes), sourceName: input.name,
                                              limits: CompileLimits(repeatCapacity: 8))
             }
-            #expect(error?.message.contains("UTF-8") == true, "\(input.name): \(String(describing: error))")
+            #expect(error?.construct == Self.xformExpectations[input.name], "\(input.name): \(String(describing: error))")
         }
+    }
+
+    /// A default that is not a valid answer of its question's type is
+    /// refused at compile time, naming the question.
+    @Test func invalidDefaultsNameTheQuestion() throws {
+        let fixture = Self.regressions.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Tests/Fixtures/forms/decoy_savings.xml")
+        let xml = try String(contentsOf: fixture, encoding: .utf8)
+        for (from, to, question) in [("<members>5</members>", "<members>5x</members>", "/data/members"),
+                                     ("<saves>yes</saves>", "<saves>maybe</saves>", "/data/saves")] {
+            #expect(xml.contains(from))
+            let error = #expect(throws: FormError.self) {
+                _ = try FormCompiler.compile(xml: Data(xml.replacingOccurrences(of: from, with: to).utf8),
+                                             sourceName: "decoy.xml", limits: CompileLimits(repeatCapacity: 8))
+            }
+            #expect(error?.construct == "default value")
+            #expect(error?.question == question)
+        }
+        // Its valid defaults still compile.
+        _ = try FormCompiler.compile(xml: Data(xml.utf8), sourceName: "decoy.xml", limits: CompileLimits(repeatCapacity: 8))
     }
 
     /// A device listed a record of almost 4 GiB and the client reserved
