@@ -26,7 +26,11 @@ import Testing
     /// - default-not-a-valid-answer: a select default naming no choice
     ///   compiled, and the core refused the instrument (`badDefault`); the
     ///   compiler now decodes its output with the core's reader.
-    static let xformExpectations = ["invalid-utf8-element-name.xml": "XML", "default-not-a-valid-answer.xml": "default value"]
+    /// - processing-instruction-without-data: corelibs XMLParser called
+    ///   strlen on a null pointer for `<?target?>`; processing instructions
+    ///   other than the XML declaration are refused before parsing.
+    static let xformExpectations = ["invalid-utf8-element-name.xml": "XML", "default-not-a-valid-answer.xml": "default value",
+                                    "processing-instruction-without-data.xml": "<?…?>"]
 
     @Test func xformInputsAreRefusedWithATypedError() throws {
         let inputs = try Self.inputs("xform")
@@ -95,6 +99,25 @@ import Testing
                                          flags: b[i + 6], length: UInt32(length))
                 i += FrameCodec.seal(header, frame: UnsafeMutableRawBufferPointer(rebasing: b[i..<(i + LinkFrame.headerSize + length)]), crc: crc)
             }
+        }
+    }
+
+    /// Processing instructions are refused wherever they are, but the XML
+    /// declaration and `<?` inside comments and CDATA are not.
+    @Test func processingInstructionsAreRefusedButNotTheDeclaration() throws {
+        let fixture = Self.regressions.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Tests/Fixtures/forms/decoy_savings.xml")
+        let xml = try String(contentsOf: fixture, encoding: .utf8)
+        #expect(xml.hasPrefix("<?xml "))
+        let limits = CompileLimits(repeatCapacity: 8)
+        _ = try FormCompiler.compile(xml: Data(xml.replacingOccurrences(of: "<h:head>", with: "<h:head><!-- a <?pi?> --><![CDATA[<?x?>]]>").utf8),
+                                     sourceName: "ok.xml", limits: limits)
+        for pi in ["<?target?>", "<?haven:sensitive data?>", "<?xml-stylesheet href=\"a\"?>"] {
+            let error = #expect(throws: FormError.self, "\(pi)") {
+                _ = try FormCompiler.compile(xml: Data(xml.replacingOccurrences(of: "<h:head>", with: "<h:head>\n" + pi).utf8),
+                                             sourceName: "pi.xml", limits: limits)
+            }
+            #expect(error?.construct == "<?…?>")
         }
     }
 
