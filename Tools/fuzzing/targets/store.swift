@@ -3,20 +3,39 @@
 // past its end; `Superblock.inspect` reads the header and key slots, then
 // `LogStore` mounts with a fixed data key, walks every record with contents
 // verified, reads each one, and appends a record: a hostile image may be
-// refused, never crash the core or hang it.
+// refused, never crash the core or hang it. When a superblock header's
+// CRC does not match, the image is tried a second time with the CRC
+// recomputed, so mutations reach the header fields behind it.
 import HavenCore
 import HavenSodium
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzStore(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    let flash = FuzzFixed.flash(FuzzFixed.storeGeometry, image: fuzzBytes(data, size))
+    var image = fuzzBytes(data, size)
+    mountAndWalk(image)
+    let block = FuzzFixed.storeGeometry.eraseBlockSize
+    let body = StoreLayout.superHeaderBodySize
+    var changed = false
+    for b in 0..<StoreLayout.superblockCount where b * block + body + 4 <= image.count {
+        let at = b * block
+        let crc = image.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[at..<(at + body)])) }
+        for i in 0..<4 where image[at + body + i] != UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) {
+            image[at + body + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i)))
+            changed = true
+        }
+    }
+    if changed { mountAndWalk(image) }
+    return 0
+}
+
+func mountAndWalk(_ image: [UInt8]) {
+    let flash = FuzzFixed.flash(FuzzFixed.storeGeometry, image: image)
     _ = try? Superblock<RAMFlash, Sodium>.inspect(flash)
     guard let store = try? FuzzFixed.dataKey.withUnsafeBytes({ try LogStore<RAMFlash, Sodium>(flash: flash, dataKey: $0) })
-    else { return 0 }
+    else { return }
     walk(store)
     if (try? store.append(Array(repeating: 0x5A, count: 300))) != nil { walk(store) }
     store.close()
-    return 0
 }
 
 func walk(_ store: LogStore<RAMFlash, Sodium>) {
