@@ -18,6 +18,7 @@ struct HavenBench: ParsableCommand {
             SafetyCommand.self,
             LinkCommand.self,
             PeersCommand.self,
+            FuzzSeedsCommand.self,
         ],
         defaultSubcommand: StoreCommand.self
     )

@@ -84,6 +84,22 @@ enum XMLTree {
             throw FormError(question: nil, construct: "XML", line: 1,
                             message: "\(sourceName) is empty; expected an XForm (XML)")
         }
+        // corelibs XMLParser traps (a Swift runtime failure in its libxml2
+        // glue, _NSXMLParserStartElementNs) when an element name is not valid
+        // UTF-8, so bytes that are not UTF-8 never reach it. XForms are UTF-8
+        // (found by Tools/fuzz xform; input kept in Tools/fuzzing/regressions).
+        if let badLine = lineOfInvalidUTF8(in: data) {
+            throw FormError(question: nil, construct: "XML", line: badLine,
+                            message: "\(sourceName) is not valid UTF-8 (line \(badLine)); XForms are UTF-8")
+        }
+        // corelibs XMLParser also crashes (strlen of a null pointer in
+        // _NSXMLParserProcessingInstruction) on a processing instruction
+        // without data, e.g. `<?target?>`. XForms have no processing
+        // instructions besides the XML declaration, so any other is refused.
+        if let piLine = lineOfProcessingInstruction(in: data) {
+            throw FormError(question: nil, construct: "<?…?>", line: piLine,
+                            message: "\(sourceName) has a processing instruction; XForms have none and Haven refuses them")
+        }
         if let dtdLine = lineOf(pattern: Array("<!DOCTYPE".utf8), in: data) {
             throw FormError(question: nil, construct: "<!DOCTYPE>", line: dtdLine,
                             message: "\(sourceName) declares a DTD; XForms have none and Haven refuses them")
@@ -218,6 +234,62 @@ enum XMLTree {
             i += 1
         }
         return nil
+    }
+
+    /// The line of the first `<?` that is not the XML declaration at the
+    /// very start (after an optional BOM), skipping comments and CDATA
+    /// sections, where `<?` is just text; nil when there is none.
+    private static func lineOfProcessingInstruction(in data: Data) -> Int? {
+        let b = [UInt8](data)
+        func at(_ i: Int, _ s: String) -> Bool {
+            let p = Array(s.utf8)
+            return i + p.count <= b.count && b[i..<(i + p.count)].elementsEqual(p)
+        }
+        var start = at(0, "\u{FEFF}") ? 3 : 0
+        if at(start, "<?xml"), start + 5 < b.count, [0x20, 0x09, 0x0A, 0x0D].contains(b[start + 5]) {
+            // Skip the declaration itself.
+            var j = start + 5
+            while j + 1 < b.count, !(b[j] == UInt8(ascii: "?") && b[j + 1] == UInt8(ascii: ">")) { j += 1 }
+            start = j
+        }
+        var line = 1
+        for k in 0..<min(start, b.count) where b[k] == 0x0A { line += 1 }
+        var i = start
+        while i < b.count {
+            if b[i] == 0x0A { line += 1 }
+            if b[i] == UInt8(ascii: "<") {
+                var close: String?
+                if at(i, "<!--") { close = "-->" } else if at(i, "<![CDATA[") { close = "]]>" }
+                if let close {
+                    var j = i + 4
+                    while j < b.count, !at(j, close) {
+                        if b[j] == 0x0A { line += 1 }
+                        j += 1
+                    }
+                    i = j + close.utf8.count
+                    continue
+                }
+                if at(i, "<?") { return line }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// The line of the first byte sequence that is not UTF-8, or nil.
+    private static func lineOfInvalidUTF8(in data: Data) -> Int? {
+        let bytes = [UInt8](data)
+        if String(validating: bytes, as: UTF8.self) != nil { return nil }
+        var line = 1
+        var decoder = UTF8()
+        var iterator = bytes.makeIterator()
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar): if scalar == "\n" { line += 1 }
+            case .emptyInput: return nil
+            case .error: return line
+            }
+        }
     }
 
     /// libxml2 error codes as XMLParser passes them on (the common ones).

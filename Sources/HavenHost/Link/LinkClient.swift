@@ -342,10 +342,17 @@ public final class LinkClient {
         }
     }
 
+    /// How much to reserve for a record the device says is `size` bytes:
+    /// the size is the device's word, and reserving it whole would let a
+    /// hostile device make the host allocate 4 GiB with one listing entry
+    /// (found by Tools/fuzz link-client). Beyond 1 MiB the buffer grows with
+    /// the bytes that actually arrive.
+    static func reservation(_ size: UInt32) -> Int { min(Int(size), 1 << 20) }
+
     /// Reads a whole record and checks its SHA-256 against the listing.
     public func fetchRecord(_ record: RecordInfo, window: Int = 4) throws(LinkClientError) -> [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(Int(record.size))
+        bytes.reserveCapacity(Self.reservation(record.size))
         try readRecord(record, into: &bytes, window: window)
         guard Sodium.sha256(bytes) == record.sha256 else {
             throw .integrity("record \(record.number): SHA-256 does not match the listing")
@@ -403,7 +410,7 @@ public final class LinkClient {
                 }
                 try body(r, current)
                 current = []
-                current.reserveCapacity(index + 1 < records.count ? Int(records[index + 1].size) : 0)
+                current.reserveCapacity(index + 1 < records.count ? Self.reservation(records[index + 1].size) : 0)
                 index += 1
                 continue
             }
