@@ -1,6 +1,7 @@
 // USBTransport: the link protocol's byte pipe over two USB bulk endpoints.
 
 import CLibUSB
+import Glibc
 
 /// A `LinkTransport` over libusb-1.0: bulk OUT 0x01 carries host bytes to
 /// the device, bulk IN 0x81 carries the device's bytes back
@@ -184,12 +185,17 @@ public final class USBTransport: LinkTransport {
         throw .libusb(status, what, device: name)
     }
 
-    /// Whether a device with this bus and address is still enumerated.
+    /// Whether a device with this bus and address is still enumerated,
+    /// looked at for up to 500 ms: the hub reports a removal a moment after
+    /// the transfer that died with it.
     private func isStillAttached() -> Bool {
-        guard let devices = try? USBDeviceFinder(vendorID: device.vendorID, productID: device.productID).devices() else {
-            return false
+        let finder = USBDeviceFinder(vendorID: device.vendorID, productID: device.productID)
+        for attempt in 0..<10 {
+            guard let devices = try? finder.devices() else { return false }
+            if !devices.contains(where: { $0.bus == device.bus && $0.address == device.address }) { return false }
+            if attempt < 9 { usleep(50_000) }
         }
-        return devices.contains { $0.bus == device.bus && $0.address == device.address }
+        return true
     }
 
     private func takeStaged(into buffer: UnsafeMutableRawBufferPointer) -> Int {
