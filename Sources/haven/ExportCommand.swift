@@ -43,7 +43,7 @@ struct Export: ParsableCommand {
 
     func run() throws {
         guard !identity.isEmpty else { throw ValidationError("give the research team's identity with --identity FILE") }
-        let identities = try identity.map(Self.readIdentity)
+        let identities = try identity.flatMap(Self.readIdentities)
         var instruments = try instrument.map(Self.readInstrument)
         for path in config { instruments += try ConfigInstruments.load(path) }
         guard !instruments.isEmpty else {
@@ -83,16 +83,12 @@ struct Export: ParsableCommand {
         print("wrote \(summary.filesWritten.map { output + "/" + $0 }.joined(separator: ", "))")
     }
 
-    static func readIdentity(_ path: String) throws -> AgeIdentity {
+    /// Every identity in the file, as `age -i` reads it (KeyFiles).
+    static func readIdentities(_ path: String) throws -> [AgeIdentity] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw CommandFailure("cannot read identity file '\(path)'")
         }
-        for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix("AGE-SECRET-KEY-1") {
-            do { return try AgeIdentity(parsing: String(line)) } catch {
-                throw CommandFailure("\(path): \(error)")
-            }
-        }
-        throw CommandFailure("\(path): no AGE-SECRET-KEY-1… line (is this the research team's identity file?)")
+        do { return try KeyFiles.parseAgeIdentityFile(text) } catch { throw CommandFailure("\(path): \(error)") }
     }
 
     static func readInstrument(_ path: String) throws -> Instrument {

@@ -2,9 +2,9 @@
 /// them: days since 1970-01-01 (proleptic Gregorian, no time zone, so a
 /// date never shifts by a day between devices). Conversions use Howard
 /// Hinnant's days-from-civil algorithms, exact for every year.
-enum CivilDate {
+public enum CivilDate {
     /// Day number of a calendar date.
-    static func days(year: Int, month: Int, day: Int) -> Int {
+    public static func days(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yearOfEra = y - era * 400
@@ -14,7 +14,7 @@ enum CivilDate {
     }
 
     /// Calendar date of a day number.
-    static func civil(days: Int) -> (year: Int, month: Int, day: Int) {
+    public static func civil(days: Int) -> (year: Int, month: Int, day: Int) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let dayOfEra = z - era * 146_097
@@ -40,7 +40,7 @@ enum CivilDate {
 
     /// The day number of `YYYY-MM-DD` text (surrounding XPath whitespace
     /// allowed), or nil when it is not exactly a valid date.
-    static func parse(_ text: UnsafeRawBufferPointer) -> Int32? {
+    public static func parse(_ text: UnsafeRawBufferPointer) -> Int32? {
         var start = 0
         var end = text.count
         while start < end && isXPathSpace(text[start]) { start += 1 }

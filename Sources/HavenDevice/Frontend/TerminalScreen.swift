@@ -279,7 +279,7 @@ struct TerminalScreen {
                 tmp.initializeMemory(as: UInt8.self, repeating: 0)
             }
         case .date(let d):
-            let c = CivilDays.civil(days: Int(d))
+            let c = CivilDate.civil(days: Int(d))
             put(number: c.year)
             put("-")
             if c.month < 10 { put("0") }

@@ -126,7 +126,7 @@ public final class DeviceHostLinkBackend: LinkBackend {
     }
 
     public func setTime(_ time: LinkCivilTime) throws(LinkFailure) {
-        let days = CivilDays.days(year: Int(time.year), month: Int(time.month), day: Int(time.day))
+        let days = CivilDate.days(year: Int(time.year), month: Int(time.month), day: Int(time.day))
         host.clock.setToday(Int32(days))
     }
 

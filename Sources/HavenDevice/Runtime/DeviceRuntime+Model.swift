@@ -252,7 +252,7 @@ extension DeviceRuntime {
     }
 
     func writeDate(_ days: Int32, into w: inout JSONLineWriter) {
-        let c = CivilDays.civil(days: Int(days))
+        let c = CivilDate.civil(days: Int(days))
         withUnsafeTemporaryAllocation(byteCount: 10, alignment: 1) { b in
             func put(_ v: Int, _ at: Int, _ n: Int) {
                 var v = v

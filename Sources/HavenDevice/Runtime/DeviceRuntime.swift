@@ -296,7 +296,8 @@ public final class DeviceRuntime {
             guard let v = parseDecimal(value) else { return refuse("not a number") }
             interview { iv throws(InterviewError) in try iv.answer(decimal: v) }
         case .date:
-            guard let d = CivilDays.parse(value) else { return refuse("not a date (YYYY-MM-DD)") }
+            // Exactly YYYY-MM-DD: the core also accepts XPath spaces around it.
+            guard value.count == 10, let d = CivilDate.parse(value) else { return refuse("not a date (YYYY-MM-DD)") }
             interview { iv throws(InterviewError) in try iv.answer(date: d) }
         case .selectOne:
             guard let i = choiceIndex(value, count: s.choiceCount) else { return refuse("no such choice") }

@@ -44,6 +44,10 @@ public struct ExportSchema: Sendable {
     public let nodeNames: [String]
     public let nodeKinds: [NodeKind]
     public let nodeParents: [Int?]
+    /// For each value-holding node: its column in its table.
+    public let columnOfNode: [Int?]
+    /// For each repeat node: its table.
+    public let tableOfRepeatNode: [Int?]
 
     public init(instrument: Instrument) {
         func text(_ raw: UnsafeRawBufferPointer) -> String { String(decoding: raw, as: UTF8.self) }
@@ -55,7 +59,8 @@ public struct ExportSchema: Sendable {
         nodeParents = nodes.map { $0.hasParent ? Int($0.parent) : nil }
 
         var tables = [Table(repeatNode: nil, name: formID, repeatName: nil, columns: [], parentTable: nil)]
-        var tableOfRepeat: [Int: Int] = [:]
+        var tableOfRepeatNode = [Int?](repeating: nil, count: nodes.count)
+        var columnOfNode = [Int?](repeating: nil, count: nodes.count)
         var tableOfNode = [Int?](repeating: nil, count: nodes.count)
         // Nodes are stored parents-first, so a repeat's table exists before
         // any node inside it is placed.
@@ -68,13 +73,14 @@ public struct ExportSchema: Sendable {
                 path.insert(nodeNames[q], at: 0)
                 p = nodeParents[q]
             }
-            let table = enclosing.flatMap { tableOfRepeat[$0] } ?? 0
+            let table = enclosing.flatMap { tableOfRepeatNode[$0] } ?? 0
             if node.kind == .repeat {
                 let name = (path + [nodeNames[i]]).joined(separator: "-")
-                tableOfRepeat[i] = tables.count
+                tableOfRepeatNode[i] = tables.count
                 tables.append(Table(repeatNode: i, name: "\(formID)-\(nodeNames[i])", repeatName: name,
                                     columns: [], parentTable: table))
             } else if node.kind.holdsValue {
+                columnOfNode[i] = tables[table].columns.count
                 tables[table].columns.append(Column(node: i, name: (path + [nodeNames[i]]).joined(separator: "-"),
                                                     kind: node.kind))
                 tableOfNode[i] = table
@@ -82,6 +88,8 @@ public struct ExportSchema: Sendable {
         }
         self.tables = tables
         self.tableOfNode = tableOfNode
+        self.columnOfNode = columnOfNode
+        self.tableOfRepeatNode = tableOfRepeatNode
     }
 
     /// The repeat nodes enclosing `node`, outermost first.
@@ -96,7 +104,5 @@ public struct ExportSchema: Sendable {
     }
 
     /// The table of a repeat node.
-    public func table(ofRepeat node: Int) -> Int? {
-        tables.firstIndex { $0.repeatNode == node }
-    }
+    public func table(ofRepeat node: Int) -> Int? { tableOfRepeatNode[node] }
 }

@@ -70,7 +70,7 @@ public struct ExportTables: Sendable {
                 parentKey = record.instanceID + keyPath
             }
             let rowIndex = tableRows[table][keyPath]!
-            guard let column = schema.tables[table].columns.firstIndex(where: { $0.node == node }) else {
+            guard let column = schema.columnOfNode[node] else {
                 throw .answerDoesNotFit(instance: record.instanceID, node: node)
             }
             newRows[table][rowIndex].values[column] = answer.value.exportText

@@ -1,6 +1,7 @@
 // ExportValue: how one answer is written in CSV and JSON.
 
 import Foundation
+import HavenCore
 
 extension AnswerRecord.Value {
     /// The text ODK writes for this value: integers in decimal, decimals in
@@ -33,18 +34,9 @@ extension AnswerRecord.Value {
         return "\(d)"
     }
 
-    /// Proleptic Gregorian civil date from days since 1970-01-01 (Howard
-    /// Hinnant's `civil_from_days`).
+    /// `YYYY-MM-DD` of a day number (the core's calendar arithmetic).
     static func isoDate(daysSinceEpoch days: Int) -> String {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        let (y, m, d) = CivilDate.civil(days: days)
         func pad(_ v: Int, _ n: Int) -> String {
             let s = String(abs(v))
             return (v < 0 ? "-" : "") + String(repeating: "0", count: max(0, n - s.count)) + s

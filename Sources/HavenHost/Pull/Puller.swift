@@ -94,15 +94,10 @@ public struct Puller: Sendable {
                                       sha256: hash, bytes: existing.count, file: final.path)
                 summary.alreadyHad.append(id)
             } else {
-                let partial = folder.appendingPathComponent("." + name + ".partial")
-                var bytes = [UInt8](FileManager.default.contents(atPath: partial.path) ?? Data())
-                if bytes.count > Int(record.size) { bytes = [] }
-                try client.readRecord(record, from: bytes.count, into: &bytes)
-                guard hex(Sodium.sha256(bytes)) == hash else {
-                    try? FileManager.default.removeItem(at: partial)
-                    throw PullError.integrity(record: id)
-                }
-                try DurableFile.write(bytes, to: final, staging: partial)
+                var bytes: [UInt8] = []
+                try client.readRecord(record, from: 0, into: &bytes)
+                guard hex(Sodium.sha256(bytes)) == hash else { throw PullError.integrity(record: id) }
+                try DurableFile.write(bytes, to: final, staging: folder.appendingPathComponent("." + name + ".partial"))
                 try ledger.recordPull(device: device, deviceName: deviceName, operatorName: operatorName, record: id,
                                       sha256: hash, bytes: bytes.count, file: final.path)
                 summary.pulled.append(id)
